@@ -1,0 +1,5 @@
+"""Allow ``python -m mediapack``."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,109 @@
+"""A content-addressed rendition cache: sha256(source bytes) + settings + algorithm version."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from .model import Rendition
+
+# Bump a kind's number whenever its code changes what it writes: old entries then miss by themselves.
+ALGORITHM_VERSION = {"photo": 1, "video": 1, "audio": 1}
+ENTRY_FILE = "entry.json"
+
+
+def file_digest(path: Path) -> str:
+    """Return the sha256 hex digest of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def rendition_key(kind: str, source_digest: str, spec: Any) -> str:
+    """Return the cache key for one media item's renditions made with ``spec``."""
+    payload = json.dumps({"kind": kind, "algorithm": ALGORITHM_VERSION[kind], "source": source_digest,
+                          "spec": _plain(spec)}, sort_keys=True, ensure_ascii=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """Renditions (paths relative to the media folder) and the focal point found when they were made."""
+
+    renditions: tuple[Rendition, ...]
+    poi: tuple[int, int] | None
+
+
+class RenditionCache:
+    """Stores each media item's rendition files under ``root/<key[:2]>/<key>/``; ``root=None`` disables it."""
+
+    def __init__(self, root: Path | None):
+        self.root = root
+
+    def fetch(self, key: str, media_dir: Path, rel_dir: Path) -> CacheEntry | None:
+        """Copy a cached entry's files into ``media_dir`` and return it, or None on a miss."""
+        if self.root is None:
+            return None
+        folder = self.root / key[:2] / key
+        try:
+            data = json.loads((folder / ENTRY_FILE).read_text(encoding="utf-8"))
+            renditions = tuple(_rendition(r, rel_dir) for r in data["renditions"])
+            media_dir.mkdir(parents=True, exist_ok=True)
+            for rendition in renditions:
+                cached = folder / rendition.path.name
+                if cached.stat().st_size != rendition.size_bytes:
+                    return None
+                shutil.copyfile(cached, media_dir / rendition.path.name)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # a damaged or half-written entry is just a miss
+        poi = tuple(data["poi"]) if data.get("poi") else None
+        return CacheEntry(renditions, poi)  # type: ignore[arg-type]
+
+    def store(self, key: str, media_dir: Path, entry: CacheEntry) -> None:
+        """Save the files of ``entry`` from ``media_dir``; concurrent writers of one key are harmless."""
+        if self.root is None:
+            return
+        folder = self.root / key[:2] / key
+        if (folder / ENTRY_FILE).is_file():
+            return
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{key[:12]}.", dir=folder.parent))
+        try:
+            for rendition in entry.renditions:
+                shutil.copyfile(media_dir / rendition.path.name, staging / rendition.path.name)
+            data = {"renditions": [_plain(r) for r in entry.renditions], "poi": entry.poi}
+            (staging / ENTRY_FILE).write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
+            os.replace(staging, folder)  # atomic; fails harmlessly if another build got there first
+        except OSError:
+            pass
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _plain(value: Any) -> Any:
+    """Turn dataclasses, tuples and paths into JSON-ready values."""
+    if hasattr(value, "__dataclass_fields__"):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, Path):
+        return value.as_posix()
+    return value
+
+
+def _rendition(data: dict, rel_dir: Path) -> Rendition:
+    values = {f.name: data[f.name] for f in fields(Rendition) if f.name in data}
+    values["path"] = rel_dir / Path(data["path"]).name
+    return Rendition(**values)
+
+

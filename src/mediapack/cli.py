@@ -1,0 +1,211 @@
+"""The command line: parse options, call the work, map MediapackError to exit codes in one place."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import __version__
+from .build import build, check_story
+from .config import load_settings
+from .doctor import run_doctor
+from .errors import InputError, MediapackError, UsageError, VerificationError, single_line
+from .packages import verify
+from .probe import describe_file
+from .progress import make_reporter
+from .scaffold import init_story
+
+app = typer.Typer(
+    name="mediapack",
+    help="Build a news story's photos, video, article page, manifest and zip packages from one story folder.\n\n"
+    "Start with `mediapack init my-story`, check it with `mediapack check my-story`, "
+    "then `mediapack build my-story` and open dist/<slug>/index.html.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+Stories = Annotated[list[Path], typer.Argument(help="Story folders (each holding a story.md).", show_default=False)]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="Use this mediapack.toml instead of "
+                                                "looking in the story folder and its parents.", dir_okay=False)]
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"mediapack {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details (ffmpeg's output) to stderr.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command("build")
+def build_command(
+    stories: Stories,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder; each story lands in OUT/<slug>/.",
+                                      file_okay=False)] = Path("dist"),
+    base_url: Annotated[str | None, typer.Option(help="Make every link absolute under this URL "
+                                                 "(e.g. https://media.example.org/stories).")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Stories built in parallel.")] = 1,
+    strict: Annotated[bool, typer.Option(help="Treat warnings (missing captions, credits, alt) as errors.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary on stdout; logs go to stderr.")] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Re-encode everything; do not read or fill the cache.")] = False,
+    cache: Annotated[Path | None, typer.Option(envvar="MEDIAPACK_CACHE", file_okay=False,
+                                               help="Rendition cache folder [default: .mediapack-cache beside OUT].")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Build each story: renditions, page, manifest, packages and SHA256SUMS in OUT/<slug>/."""
+    if base_url is not None and not base_url.startswith(("https://", "http://")):
+        raise UsageError(f"--base-url must start with https:// or http://: {single_line(base_url)}")
+    cache_dir = None if no_cache else (cache or out.resolve().parent / ".mediapack-cache")
+    reporter = make_reporter(quiet=quiet or as_json)
+    summaries, worst = [], 0
+    for folder in stories:
+        try:
+            settings = load_settings(folder, config)
+            result = build(folder, out, settings, base_url=base_url, strict=strict, cache_dir=cache_dir,
+                           reporter=reporter)
+        except MediapackError as exc:
+            worst = max(worst, exc.exit_code)
+            _print_error(exc)
+            summaries.append({"story": str(folder), "ok": False, "exit_code": exc.exit_code,
+                              "errors": [single_line(line) for line in exc.lines()]})
+            continue
+        for warning in result.warnings:
+            if not quiet and not as_json:
+                _err(f"warning: {single_line(warning)}")
+        if not as_json and not quiet:
+            _err(f"built {result.slug}: {result.built} renditions made, {result.cached} from cache, "
+                 f"{result.seconds:.1f} s -> {result.output / 'index.html'}")
+        summaries.append({"story": str(folder), "ok": True, "exit_code": 0, "slug": result.slug,
+                          "output": str(result.output), "packages": [str(p) for p in result.packages],
+                          "built": result.built, "cached": result.cached, "warnings": list(result.warnings),
+                          "errors": [], "seconds": result.seconds})
+    reporter.close()
+    if as_json:
+        print(json.dumps({"ok": worst == 0, "exit_code": worst, "stories": summaries}, ensure_ascii=False, indent=2))
+    if worst:
+        raise typer.Exit(worst)
+
+
+@app.command("check")
+def check_command(
+    stories: Stories,
+    strict: Annotated[bool, typer.Option(help="Treat warnings as errors.")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Validate stories without writing anything: front matter, files, captions, credits, alt, decodability."""
+    worst = 0
+    for folder in stories:
+        try:
+            checked = check_story(folder, load_settings(folder, config), strict=strict)
+        except MediapackError as exc:
+            worst = max(worst, exc.exit_code)
+            _print_error(exc)
+            continue
+        for warning in checked.warnings:
+            _err(f"warning: {single_line(str(warning))}")
+        _err(f"ok: {checked.story.source} ({len(checked.story.media)} media items, "
+             f"{len(checked.warnings)} warning(s))")
+    if worst:
+        raise typer.Exit(worst)
+
+
+@app.command("verify")
+def verify_command(
+    path: Annotated[Path, typer.Argument(help="An output folder (OUT/<slug>) or a package zip.")],
+) -> None:
+    """Check every file of an output folder or zip against its SHA256SUMS (exit 4 on any mismatch)."""
+    if not path.exists():
+        raise InputError(f"{path}: not found")
+    problems = verify(path)
+    if problems:
+        raise VerificationError(f"{path}: verification failed ({len(problems)} problem(s))",
+                                problems=[single_line(p) for p in problems])
+    _err(f"ok: {path}: every file matches SHA256SUMS")
+
+
+@app.command("probe")
+def probe_command(
+    files: Annotated[list[Path], typer.Argument(help="Media files to inspect.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
+) -> None:
+    """Show what mediapack sees in media files: size after rotation, duration, codecs, streams, caption, credit."""
+    results, worst = [], 0
+    for file in files:
+        try:
+            results.append(describe_file(file))
+        except MediapackError as exc:
+            worst = max(worst, exc.exit_code)
+            _print_error(exc)
+    if as_json:
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+    else:
+        for result in results:
+            print(result["file"])
+            for key, value in result.items():
+                if key != "file" and value not in (None, "", [], {}):
+                    print(f"  {key}: {single_line(str(value))}")
+    if worst:
+        raise typer.Exit(worst)
+
+
+@app.command("init")
+def init_command(
+    folder: Annotated[Path, typer.Argument(help="Folder to create the story in.")],
+) -> None:
+    """Scaffold a story folder with a commented story.md and photos/ and video/ folders."""
+    created = init_story(folder)
+    _err(f"created {created}; add media, edit story.md, then run: mediapack check {folder}")
+
+
+@app.command("doctor")
+def doctor_command(
+    config: ConfigOpt = None,
+) -> None:
+    """Show the ffmpeg in use (path, version, encoders), PyAV and Pillow features; exit 3 if something is missing."""
+    settings = load_settings(Path.cwd(), config)
+    ok = run_doctor(settings, print)
+    if not ok:
+        raise typer.Exit(3)
+
+
+def _err(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+def _print_error(exc: MediapackError) -> None:
+    lines = exc.lines()
+    if len(lines) == 2 and exc.problems:  # a single problem reads best on one line
+        lines = [str(exc.problems[0])]
+    _err(f"error: {single_line(lines[0], 1000)}")
+    for line in lines[1:]:
+        _err(f"  {single_line(line, 1000)}")
+
+
+def main() -> None:
+    """Run the CLI; the one place where errors become exit codes."""
+    try:
+        app()
+    except MediapackError as exc:
+        _print_error(exc)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        _err("interrupted")
+        sys.exit(130)

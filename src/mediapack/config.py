@@ -1,0 +1,282 @@
+"""Settings as frozen dataclasses, loaded from mediapack.toml files with every problem reported at once."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError, Problem
+
+CONFIG_NAME = "mediapack.toml"
+
+
+@dataclass(frozen=True)
+class PhotoSize:
+    """One photo rendition: its name, long edge in pixels and output formats."""
+
+    name: str
+    long_edge: int
+    formats: tuple[str, ...] = ("jpg",)
+
+
+@dataclass(frozen=True)
+class PhotoSettings:
+    sizes: tuple[PhotoSize, ...] = (
+        PhotoSize("large", 2048, ("jpg",)),
+        PhotoSize("medium", 1024, ("jpg", "webp")),
+        PhotoSize("small", 640, ("jpg", "webp")),
+        PhotoSize("thumb", 320, ("jpg",)),
+    )
+    square: int = 300  # edge of the square crop; 0 turns it off
+    jpeg_quality: int = 85
+    webp_quality: int = 80
+    avif_quality: int = 60
+    max_pixels: int = 100_000_000  # decompression-bomb guard
+
+
+@dataclass(frozen=True)
+class VideoRung:
+    """One rung of the ladder: its name, the short side in pixels and rate caps."""
+
+    name: str
+    height: int
+    maxrate: str
+    bufsize: str
+
+
+@dataclass(frozen=True)
+class VideoSettings:
+    ladder: tuple[VideoRung, ...] = (
+        VideoRung("1080p", 1080, "6M", "12M"),
+        VideoRung("720p", 720, "3M", "6M"),
+        VideoRung("480p", 480, "1500k", "3M"),
+        VideoRung("360p", 360, "800k", "1600k"),
+    )
+    preset: str = "veryfast"
+    crf: int = 23
+    profile: str = "high"
+    audio_bitrate: str = "128k"
+    audio_rate: int = 48000
+    keyframe_seconds: float = 2.0
+    max_fps: float = 60.0
+    thumbnail_interval: float = 5.0  # seconds between sprite tiles
+    thumbnail_width: int = 160
+    thumbnail_columns: int = 5
+    poster_quality: int = 3  # ffmpeg -q:v for the JPEG poster (2 best .. 31 worst)
+
+
+@dataclass(frozen=True)
+class PackageProfile:
+    """A zip of the story: which output paths (glob patterns) go in it."""
+
+    name: str
+    include: tuple[str, ...]
+    exclude: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FFmpegSettings:
+    path: str = ""  # empty: MEDIAPACK_FFMPEG, then imageio-ffmpeg's bundled binary
+    timeout: float = 600.0  # floor, in seconds, for any one ffmpeg run
+    timeout_per_second: float = 20.0  # added per second of source media
+    # A fixed x264 thread count keeps encodes byte-identical across machines; 0 lets ffmpeg choose.
+    threads: int = 4
+
+
+@dataclass(frozen=True)
+class Settings:
+    photos: PhotoSettings = field(default_factory=PhotoSettings)
+    video: VideoSettings = field(default_factory=VideoSettings)
+    ffmpeg: FFmpegSettings = field(default_factory=FFmpegSettings)
+    packages: tuple[PackageProfile, ...] = (
+        PackageProfile("web", ("index.html", "embed.html", "article.txt", "manifest.json", "media/**")),
+        PackageProfile("full", ("**",)),
+    )
+    strict: bool = False
+    sources: tuple[Path, ...] = ()  # the config files that were read, outermost first
+
+
+def find_config_files(story_folder: Path) -> list[Path]:
+    """Return every mediapack.toml from the filesystem root down to the story folder."""
+    found = []
+    for folder in [story_folder.resolve(), *story_folder.resolve().parents]:
+        candidate = folder / CONFIG_NAME
+        if candidate.is_file():
+            found.append(candidate)
+    return list(reversed(found))
+
+
+def load_settings(story_folder: Path | None = None, config: Path | None = None) -> Settings:
+    """Load settings from ``--config`` or the story's folder and its parents, reporting all problems."""
+    paths = [config] if config is not None else (find_config_files(story_folder) if story_folder else [])
+    settings = Settings()
+    problems: list[Problem] = []
+    for path in paths:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            problems.append(Problem(path, None, "config file not found"))
+            continue
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(Problem(path, None, f"cannot read: {exc}"))
+            continue
+        except tomllib.TOMLDecodeError as exc:
+            problems.append(Problem(path, None, f"not valid TOML: {exc}"))
+            continue
+        settings = _apply(settings, data, path, problems)
+    if problems:
+        raise ConfigError(f"{len(problems)} problem(s) in configuration", problems)
+    return replace(settings, sources=tuple(paths))
+
+
+def _apply(settings: Settings, data: dict[str, Any], path: Path, problems: list[Problem]) -> Settings:
+    known = {"photos", "video", "ffmpeg", "packages", "strict"}
+    for key in sorted(set(data) - known):
+        problems.append(Problem(path, key, f"unknown setting (known: {', '.join(sorted(known))})"))
+    photos, video, ffmpeg = settings.photos, settings.video, settings.ffmpeg
+    packages = settings.packages
+    if "photos" in data and _is_table(data["photos"], "photos", path, problems):
+        section = dict(data["photos"])
+        sizes = section.pop("sizes", None)
+        photos = _merge_scalars(photos, section, "photos", path, problems)
+        if sizes is not None:
+            photos = replace(photos, sizes=_parse_sizes(sizes, path, problems) or photos.sizes)
+    if "video" in data and _is_table(data["video"], "video", path, problems):
+        section = dict(data["video"])
+        ladder = section.pop("ladder", None)
+        video = _merge_scalars(video, section, "video", path, problems)
+        if ladder is not None:
+            video = replace(video, ladder=_parse_ladder(ladder, path, problems) or video.ladder)
+    if "ffmpeg" in data and _is_table(data["ffmpeg"], "ffmpeg", path, problems):
+        ffmpeg = _merge_scalars(ffmpeg, data["ffmpeg"], "ffmpeg", path, problems)
+    if "packages" in data and _is_table(data["packages"], "packages", path, problems):
+        packages = _parse_packages(data["packages"], packages, path, problems)
+    strict = settings.strict
+    if "strict" in data:
+        if isinstance(data["strict"], bool):
+            strict = data["strict"]
+        else:
+            problems.append(Problem(path, "strict", "must be true or false"))
+    return replace(settings, photos=photos, video=video, ffmpeg=ffmpeg, packages=packages, strict=strict)
+
+
+def _is_table(value: Any, key: str, path: Path, problems: list[Problem]) -> bool:
+    if isinstance(value, dict):
+        return True
+    problems.append(Problem(path, key, "must be a table"))
+    return False
+
+
+def _merge_scalars(obj: Any, section: dict[str, Any], prefix: str, path: Path, problems: list[Problem]) -> Any:
+    """Replace the scalar fields of ``obj`` named in ``section``, type-checking each one."""
+    types = {f.name: type(getattr(obj, f.name)) for f in fields(obj)}
+    changes = {}
+    for key, value in section.items():
+        where = f"{prefix}.{key}"
+        expected = types.get(key)
+        if expected is None or expected is tuple:
+            problems.append(Problem(path, where, "unknown setting"))
+        elif expected is float and isinstance(value, int | float) and not isinstance(value, bool):
+            changes[key] = float(value)
+        elif not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
+            problems.append(Problem(path, where, f"must be {_type_name(expected)}, not {value!r}"))
+        elif expected in (int, float) and value < 0:
+            problems.append(Problem(path, where, "must not be negative"))
+        else:
+            changes[key] = value
+    return replace(obj, **changes)
+
+
+def _type_name(kind: type) -> str:
+    return {int: "a whole number", float: "a number", str: "a string", bool: "true or false"}.get(kind, kind.__name__)
+
+
+def _parse_sizes(value: Any, path: Path, problems: list[Problem]) -> tuple[PhotoSize, ...]:
+    """Parse ``[photos.sizes]``: ``name = edge`` or ``name = {long_edge = N, formats = [...]}``."""
+    if not _is_table(value, "photos.sizes", path, problems):
+        return ()
+    sizes = []
+    for name, spec in value.items():
+        where = f"photos.sizes.{name}"
+        if isinstance(spec, int) and not isinstance(spec, bool):
+            spec = {"long_edge": spec}
+        if not isinstance(spec, dict):
+            problems.append(Problem(path, where, "must be a number of pixels or a table"))
+            continue
+        edge, formats = spec.get("long_edge"), spec.get("formats", ["jpg"])
+        for extra in sorted(set(spec) - {"long_edge", "formats"}):
+            problems.append(Problem(path, f"{where}.{extra}", "unknown setting"))
+        if not isinstance(edge, int) or isinstance(edge, bool) or not 16 <= edge <= 16384:
+            problems.append(Problem(path, f"{where}.long_edge", "must be a whole number from 16 to 16384"))
+            continue
+        if not isinstance(formats, list) or not formats or any(f not in ("jpg", "webp", "avif") for f in formats):
+            problems.append(Problem(path, f"{where}.formats", 'must be a list drawn from "jpg", "webp", "avif"'))
+            continue
+        sizes.append(PhotoSize(_safe_name(name, where, path, problems), edge, tuple(formats)))
+    return tuple(sizes)
+
+
+def _parse_ladder(value: Any, path: Path, problems: list[Problem]) -> tuple[VideoRung, ...]:
+    """Parse ``[video.ladder]``: ``name = {height = N, maxrate = "3M", bufsize = "6M"}``."""
+    if not _is_table(value, "video.ladder", path, problems):
+        return ()
+    rungs = []
+    for name, spec in value.items():
+        where = f"video.ladder.{name}"
+        if not isinstance(spec, dict):
+            problems.append(Problem(path, where, "must be a table with height, maxrate and bufsize"))
+            continue
+        height = spec.get("height")
+        maxrate, bufsize = spec.get("maxrate", "0"), spec.get("bufsize", "0")
+        for extra in sorted(set(spec) - {"height", "maxrate", "bufsize"}):
+            problems.append(Problem(path, f"{where}.{extra}", "unknown setting"))
+        if not isinstance(height, int) or isinstance(height, bool) or not 16 <= height <= 4320:
+            problems.append(Problem(path, f"{where}.height", "must be a whole number from 16 to 4320"))
+            continue
+        if not (_is_rate(maxrate) and _is_rate(bufsize)):
+            problems.append(Problem(path, where, 'maxrate and bufsize must look like "3M" or "800k"'))
+            continue
+        rungs.append(VideoRung(_safe_name(name, where, path, problems), height, maxrate, bufsize))
+    return tuple(sorted(rungs, key=lambda r: -r.height))
+
+
+def _parse_packages(value: dict, defaults: tuple[PackageProfile, ...], path: Path, problems: list[Problem]):
+    """Parse ``[packages.NAME]`` tables with ``include`` / ``exclude`` glob lists."""
+    profiles = {p.name: p for p in defaults}
+    for name, spec in value.items():
+        where = f"packages.{name}"
+        if spec is False:
+            profiles.pop(name, None)
+            continue
+        if not isinstance(spec, dict):
+            problems.append(Problem(path, where, "must be a table with include (and exclude) lists, or false"))
+            continue
+        for extra in sorted(set(spec) - {"include", "exclude"}):
+            problems.append(Problem(path, f"{where}.{extra}", "unknown setting"))
+        lists = {}
+        for key in ("include", "exclude"):
+            items = spec.get(key, list(getattr(profiles.get(name), key, ())))
+            if not isinstance(items, list) or any(not isinstance(i, str) or not i for i in items):
+                problems.append(Problem(path, f"{where}.{key}", "must be a list of glob patterns"))
+                items = []
+            lists[key] = tuple(items)
+        if not lists["include"]:
+            problems.append(Problem(path, f"{where}.include", "must name at least one pattern"))
+            continue
+        profiles[_safe_name(name, where, path, problems)] = PackageProfile(name, lists["include"], lists["exclude"])
+    return tuple(profiles.values())
+
+
+def _is_rate(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    digits = value[:-1] if value[-1:] in ("k", "K", "M") else value
+    return digits.replace(".", "", 1).isdigit()
+
+
+def _safe_name(name: str, where: str, path: Path, problems: list[Problem]) -> str:
+    if not name or not all(c.isascii() and (c.isalnum() or c == "-") for c in name):
+        problems.append(Problem(path, where, "names may hold only letters, digits and '-'"))
+    return name

@@ -1,0 +1,52 @@
+"""mediapack doctor: what this machine gives the tool (ffmpeg, PyAV, Pillow) and what is missing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import av
+import PIL
+from PIL import features
+
+from .config import Settings
+from .errors import EnvironmentProblem
+from .ffmpeg import encoders, locate_ffmpeg
+
+REQUIRED_ENCODERS = {
+    "libx264": "H.264 video renditions",
+    "aac": "AAC audio",
+    "mjpeg": "video posters and thumbnail sprites",
+}
+OPTIONAL_ENCODERS = {"libwebp": "WebP posters"}
+PILLOW_FEATURES = {"jpg": "JPEG", "webp": "WebP", "avif": "AVIF", "littlecms2": "ICC colour management",
+                   "libtiff": "TIFF", "zlib": "PNG"}
+
+
+def run_doctor(settings: Settings, emit: Callable[[str], None]) -> bool:
+    """Print what the tool relies on; return False if a required piece is missing or broken."""
+    ok = True
+    try:
+        ff = locate_ffmpeg(settings.ffmpeg.path)
+    except EnvironmentProblem as exc:
+        emit(f"ffmpeg:   MISSING - {exc.message}")
+        ff = None
+        ok = False
+    if ff is not None:
+        emit(f"ffmpeg:   {ff.path}")
+        emit(f"version:  {ff.version}")
+        have = encoders(ff)
+        for name, purpose in {**REQUIRED_ENCODERS, **OPTIONAL_ENCODERS}.items():
+            present = name in have
+            required = name in REQUIRED_ENCODERS
+            ok = ok and (present or not required)
+            status = "ok" if present else ("MISSING" if required else "missing (optional)")
+            emit(f"encoder:  {name:<10} {status:<20} {purpose}")
+    emit(f"PyAV:     {av.__version__} (libavformat {'.'.join(map(str, av.library_versions['libavformat']))})")
+    emit(f"Pillow:   {PIL.__version__}")
+    for name, purpose in PILLOW_FEATURES.items():
+        present = bool(features.check(name))
+        required = name in ("jpg", "zlib", "littlecms2")
+        ok = ok and (present or not required)
+        emit(f"feature:  {name:<10} {'ok' if present else 'MISSING' if required else 'missing (optional)':<20} {purpose}")
+    emit("status:   ok" if ok else "status:   problems found (exit 3)")
+    return ok

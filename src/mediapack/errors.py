@@ -1,0 +1,78 @@
+"""The one exception root: every user-facing failure carries its exit code."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in a story, config or file: where it is and what is wrong."""
+
+    file: Path | None
+    key: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = str(self.file) if self.file is not None else ""
+        if self.key:
+            where = f"{where}: {self.key}" if where else self.key
+        return f"{where}: {self.message}" if where else self.message
+
+
+class MediapackError(Exception):
+    """Root of every error a user can cause; the CLI maps it to ``exit_code``."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, problems: Iterable[Problem] = ()):
+        super().__init__(message)
+        self.message = message
+        self.problems = tuple(problems)
+
+    def lines(self) -> list[str]:
+        """Return the message followed by one line per problem."""
+        return [self.message, *(f"  {p}" for p in self.problems)]
+
+
+class InputError(MediapackError):
+    """Bad story, media or arguments that point at files: exit 1."""
+
+    exit_code = 1
+
+
+class BuildError(MediapackError):
+    """A build step failed on valid-looking input (e.g. ffmpeg refused a file): exit 1."""
+
+    exit_code = 1
+
+
+class UsageError(MediapackError):
+    """Bad command-line usage or configuration: exit 2."""
+
+    exit_code = 2
+
+
+class ConfigError(UsageError):
+    """A mediapack.toml that cannot be used: exit 2."""
+
+
+class EnvironmentProblem(MediapackError):
+    """ffmpeg (or another tool) missing or broken: exit 3."""
+
+    exit_code = 3
+
+
+class VerificationError(MediapackError):
+    """Output does not match its SHA256SUMS: exit 4."""
+
+    exit_code = 4
+
+
+def single_line(text: str, limit: int = 300) -> str:
+    """Fold control characters and newlines so hostile text stays on one line."""
+    cleaned = "".join(ch if ch.isprintable() else " " for ch in text)
+    cleaned = " ".join(cleaned.split())
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"

@@ -1,0 +1,126 @@
+"""The story, its media and what the build makes of them, as frozen dataclasses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+PHOTO, VIDEO, AUDIO = "photo", "video", "audio"
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    """One entry of the front matter's ``media`` list, metadata fallback applied."""
+
+    id: str
+    file: Path  # relative to the story folder, already checked to stay inside it
+    caption: str | None = None
+    credit: str | None = None
+    alt: str | None = None
+    creator: str | None = None
+    copyright: str | None = None
+    subtitles: Path | None = None  # relative to the story folder
+    poster_at: float | None = None
+
+
+@dataclass(frozen=True)
+class Story:
+    """A parsed, validated story folder."""
+
+    folder: Path  # absolute
+    source: Path  # absolute path of story.md
+    headline: str
+    slug: str
+    body: str  # Markdown, with ``![[id]]`` placement lines still in it
+    standfirst: str | None = None
+    byline: tuple[str, ...] = ()
+    section: str | None = None
+    published: datetime | None = None  # timezone-aware
+    updated: datetime | None = None
+    language: str = "en"
+    copyright: str | None = None
+    media: tuple[MediaItem, ...] = ()
+
+    def item(self, media_id: str) -> MediaItem:
+        """Return the media item with this id."""
+        return next(m for m in self.media if m.id == media_id)
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    """One stream of a media file as PyAV sees it."""
+
+    index: int
+    type: str  # "video" | "audio" | "subtitle" | "data"
+    codec: str
+    default: bool = False
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What probing found: the kind of media and its displayed properties."""
+
+    path: Path
+    kind: str  # PHOTO | VIDEO | AUDIO
+    format: str  # container or image format, e.g. "mov,mp4,m4a,3gp,3g2,mj2" or "JPEG"
+    width: int = 0  # displayed width (rotation and pixel aspect applied)
+    height: int = 0
+    duration: float | None = None  # seconds
+    video_codec: str | None = None
+    audio_codec: str | None = None
+    frame_rate: float | None = None
+    rotation: int = 0  # degrees clockwise the picture must turn to stand upright
+    audio_channels: int = 0
+    bit_depth: int = 8
+    streams: tuple[StreamInfo, ...] = ()
+    size_bytes: int = 0
+
+    @property
+    def has_audio(self) -> bool:
+        return any(s.type == "audio" for s in self.streams)
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """One file the build wrote for a media item (or for the story, for packages)."""
+
+    name: str  # short machine name, e.g. "720p", "medium-webp", "poster"
+    path: Path  # relative to the story's output folder, e.g. media/raid-video/720p.mp4
+    content_type: str  # MIME type
+    size_bytes: int
+    role: str = "rendition"  # "rendition" | "poster" | "thumbnails" | "captions" | "original" | "package"
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+    video_codec: str | None = None  # RFC 6381 style, e.g. "avc1.640028"
+    audio_codec: str | None = None
+    frame_rate: float | None = None
+    bitrate: int | None = None  # bits per second
+    title: str = ""  # human link text, e.g. "720p MP4 · 0:15 · 2.1 MB"
+
+
+@dataclass(frozen=True)
+class BuiltMedia:
+    """A media item with its probe result and every rendition made from it."""
+
+    item: MediaItem
+    info: MediaInfo
+    renditions: tuple[Rendition, ...]
+    poi: tuple[int, int] | None = None  # focal point (x, y) in the displayed source
+    cached: bool = False
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What one story's build produced, for the summary and --json."""
+
+    slug: str
+    output: Path
+    packages: tuple[Path, ...] = ()
+    built: int = 0
+    cached: int = 0
+    warnings: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+    seconds: float = 0.0
+    extra: dict = field(default_factory=dict, compare=False)

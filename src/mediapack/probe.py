@@ -1,0 +1,222 @@
+"""Probe media in-process with PyAV: what kind it is, its displayed size, duration, codecs and streams."""
+
+from __future__ import annotations
+
+import errno
+import functools
+from dataclasses import asdict
+from fractions import Fraction
+from pathlib import Path
+
+import av
+
+from .config import PhotoSettings
+from .errors import InputError, single_line
+from .ffmpeg import file_arg
+from .metadata import read_embedded_metadata
+from .model import AUDIO, PHOTO, VIDEO, MediaInfo, StreamInfo
+from .photos import probe_photo
+
+# Demuxers that read other files or URLs named inside the input (playlists, scripts, session
+# descriptions), run code, or grab devices. They are never allowed to open a user's file.
+UNSAFE_DEMUXERS = frozenset({
+    "hls", "applehttp", "dash", "concat", "sdp", "rtp", "rtsp", "sap", "imf", "avisynth", "vapoursynth",
+    "webm_dash_manifest", "dvdvideo", "bluray", "lavfi", "ffmetadata", "alsa", "oss", "pulse", "jack",
+    "fbdev", "kmsgrab", "x11grab", "xcbgrab", "video4linux2", "v4l2", "dshow", "gdigrab", "avfoundation",
+    "openal", "libcdio", "iec61883", "decklink",
+})
+_PLAYLIST_MAGIC = (b"#EXTM3U", b"ffconcat", b"<?xml", b"<MPD", b"v=0")
+_NOT_A_STREAM = "attachment"  # StreamInfo.type for cover art and other attached pictures
+_PACKET_LIMIT = 2000  # packets read while looking for the first decodable frame
+
+
+def probe_file(path: Path, max_pixels: int = PhotoSettings.max_pixels) -> MediaInfo:
+    """Describe any accepted media file: a photo through Pillow, anything else through PyAV."""
+    _check_file(path)
+    info = probe_photo(path, max_pixels)
+    return info if info is not None else probe_av(path)
+
+
+def describe_file(path: Path) -> dict:
+    """Return what ``mediapack probe`` shows for one file, as JSON-ready values."""
+    info = probe_file(path)
+    found = {"file": str(path), **{k: v for k, v in asdict(info).items() if k != "path"}}
+    if info.kind == PHOTO:
+        found.update(asdict(read_embedded_metadata(path)))
+    return found
+
+
+def probe_av(path: Path) -> MediaInfo:
+    """Probe a video or audio file with PyAV; refuse playlists and scripts; prove it decodes."""
+    size = _check_file(path)
+    options = {"protocol_whitelist": "file", "format_whitelist": _allowed_demuxers(path)}
+    try:
+        container = av.open(file_arg(path), mode="r", options=options)
+    except av.FFmpegError as exc:
+        # EINVAL here means the format whitelist refused the demuxer before it read anything else.
+        if exc.errno == errno.EINVAL or _looks_like_playlist(path):
+            raise _unsafe(path) from None
+        raise _fail(path, f"not a media file ffmpeg can read, or truncated ({_reason(exc)})") from None
+    except OSError as exc:
+        raise _fail(path, f"cannot read: {exc.strerror or exc}") from None
+    with container:
+        return _describe(path, container, size)
+
+
+def main_stream_index(info: MediaInfo, kind: str) -> int | None:
+    """Return the index of the stream of this type ffmpeg should use: the default one, else the first."""
+    return _pick(info.streams, kind)
+
+
+def codec_strings(path: Path) -> tuple[str | None, str | None]:
+    """Return RFC 6381 codec strings (video, audio) of a written MP4, e.g. ("avc1.64001f", "mp4a.40.2")."""
+    with av.open(file_arg(path), mode="r", options={"protocol_whitelist": "file"}) as container:
+        video = next((s for s in container.streams.video), None)
+        audio = next((s for s in container.streams.audio), None)
+        return (_avc_string(video) if video is not None else None,
+                _aac_string(audio) if audio is not None else None)
+
+
+def _check_file(path: Path) -> int:
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise _fail(path, "file not found") from None
+    except OSError as exc:
+        raise _fail(path, f"cannot read: {exc.strerror or exc}") from None
+    if not path.is_file():
+        raise _fail(path, "not a regular file")
+    if size == 0:
+        raise _fail(path, "empty file (0 bytes)")
+    return size
+
+
+def _describe(path: Path, container, size: int) -> MediaInfo:
+    streams = tuple(_stream_info(s) for s in container.streams)
+    video_index, audio_index = _pick(streams, "video"), _pick(streams, "audio")
+    if video_index is None and audio_index is None:
+        raise _fail(path, "has no video or audio stream")
+    main = container.streams[video_index if video_index is not None else audio_index]
+    frame = _first_frame(path, container, main)
+    audio = container.streams[audio_index] if audio_index is not None else None
+    common = {"path": path, "format": container.format.name, "duration": _duration(container, main),
+              "audio_codec": audio.codec_context.name if audio is not None else None,
+              "audio_channels": audio.codec_context.channels if audio is not None else 0,
+              "streams": streams, "size_bytes": size}
+    if video_index is None:
+        return MediaInfo(kind=AUDIO, bit_depth=frame.format.bits, **common)
+    width, height, rotation = _displayed_size(main, frame)
+    return MediaInfo(kind=VIDEO, width=width, height=height, rotation=rotation,
+                     video_codec=main.codec_context.name, frame_rate=_frame_rate(main),
+                     bit_depth=max(c.bits for c in frame.format.components), **common)
+
+
+def _pick(streams: tuple[StreamInfo, ...], kind: str) -> int | None:
+    candidates = [s for s in streams if s.type == kind]
+    chosen = next((s for s in candidates if s.default), candidates[0] if candidates else None)
+    return chosen.index if chosen is not None else None
+
+
+def _stream_info(stream) -> StreamInfo:
+    disposition = stream.disposition
+    kind = stream.type
+    if kind == "video" and disposition & (av.stream.Disposition.attached_pic
+                                          | av.stream.Disposition.timed_thumbnails):
+        kind = _NOT_A_STREAM
+    codec = stream.codec_context.name if stream.codec_context is not None else "unknown"
+    return StreamInfo(index=stream.index, type=kind, codec=codec,
+                      default=bool(disposition & av.stream.Disposition.default))
+
+
+def _first_frame(path: Path, container, stream):
+    """Decode the first frame of ``stream``, proving the file is readable; InputError if none comes."""
+    problem = "no frame could be decoded"
+    for count, packet in enumerate(container.demux(stream)):
+        try:
+            for frame in packet.decode():
+                return frame
+        except av.FFmpegError as exc:
+            problem = f"cannot decode: {_reason(exc)}"
+        if count > _PACKET_LIMIT:
+            break
+    raise _fail(path, f"{problem} (truncated or corrupt {stream.type})")
+
+
+def _displayed_size(stream, frame) -> tuple[int, int, int]:
+    """Return width, height after pixel aspect and rotation, and the clockwise turn to stand upright."""
+    width, height = frame.width, frame.height
+    sar = stream.sample_aspect_ratio or stream.codec_context.sample_aspect_ratio
+    if sar and sar > 0 and sar != 1:
+        width = max(1, round(width * Fraction(sar)))
+    # frame.rotation is the display matrix's counter-clockwise angle; a legacy 'rotate' tag is clockwise.
+    counter = frame.rotation or -int(float(stream.metadata.get("rotate", 0) or 0))
+    rotation = round(-counter / 90) * 90 % 360
+    if rotation in (90, 270):
+        width, height = height, width
+    return width, height, rotation
+
+
+def _duration(container, stream) -> float | None:
+    if container.duration is not None and container.duration > 0:
+        return container.duration / av.time_base
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    return None
+
+
+def _frame_rate(stream) -> float | None:
+    for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
+        if rate and 0 < rate <= 1000:
+            return float(rate)
+    return None
+
+
+@functools.cache
+def _all_demuxers() -> frozenset[str]:
+    names = set()
+    for name in av.formats_available:
+        if av.ContainerFormat(name).is_input:
+            names.update(name.split(","))
+    return frozenset(names)
+
+
+def _allowed_demuxers(path: Path) -> str:
+    unsafe = set(UNSAFE_DEMUXERS)
+    if "%" in path.name:  # image2 would read the name as a numbered sequence pattern
+        unsafe.add("image2")
+    return ",".join(sorted(_all_demuxers() - unsafe))
+
+
+def _looks_like_playlist(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+    except OSError:
+        return False
+    return head.startswith(_PLAYLIST_MAGIC)
+
+
+def _avc_string(stream) -> str:
+    extradata = stream.codec_context.extradata or b""
+    if stream.codec_context.name == "h264" and len(extradata) >= 4 and extradata[0] == 1:
+        return "avc1." + extradata[1:4].hex()  # avcC: profile, constraint flags, level
+    return stream.codec_context.name
+
+
+def _aac_string(stream) -> str:
+    if stream.codec_context.name != "aac":
+        return stream.codec_context.name
+    object_type = {"HE-AAC": 5, "HE-AACv2": 29}.get(stream.profile or "", 2)
+    return f"mp4a.40.{object_type}"
+
+
+def _reason(exc: av.FFmpegError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
+def _unsafe(path: Path) -> InputError:
+    return _fail(path, "not a media file ffmpeg can read safely (playlist/concat script)")
+
+
+def _fail(path: Path, reason: str) -> InputError:
+    return InputError(single_line(f"{path}: {reason}"))

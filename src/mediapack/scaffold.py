@@ -1,0 +1,51 @@
+"""mediapack init: scaffold a story folder a producer can fill in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import InputError
+
+STORY_TEMPLATE = """\
+---
+# Required: the headline. Everything else is optional.
+headline: "Write the headline here"
+# slug: my-story            # a-z, 0-9 and '-'; derived from the headline when left out
+standfirst: "One or two sentences that sum the story up."
+byline: ["Reporter Name"]
+section: News
+published: 2026-01-01T09:00:00Z   # ISO 8601, also the timestamp inside the zip packages
+language: en
+copyright: "© Example News"
+media: []
+# media:
+#   - id: lead-photo              # a-z, 0-9 and '-', unique
+#     file: photos/lead.jpg       # relative to this folder
+#     caption: "What the photo shows."
+#     credit: "Photographer/Agency"
+#     alt: "What a screen reader should say."
+#   - id: main-video
+#     file: video/main.mp4
+#     caption: "What the video shows."
+#     credit: "Videographer/Agency"
+#     subtitles: video/main.en.srt   # optional, .srt or .vtt
+#     poster_at: 3.5                 # optional, seconds
+---
+Write the article here in Markdown.
+
+A line holding only ![[media-id]] (with double brackets) places a media item there;
+items you never place are shown after the article.
+"""
+
+
+def init_story(folder: Path) -> Path:
+    """Create ``folder`` with story.md, photos/ and video/; refuse to overwrite an existing story."""
+    story = folder / "story.md"
+    if story.exists():
+        raise InputError(f"{story}: already exists; not overwriting it")
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{folder}: exists and is not a folder")
+    for sub in ("photos", "video"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    story.write_text(STORY_TEMPLATE, encoding="utf-8")
+    return story

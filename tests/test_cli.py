@@ -1,0 +1,110 @@
+"""The command line as a user meets it: exit codes, messages, --json, and no tracebacks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import make_photo, make_video, run_cli, write_story
+
+
+def test_help_teaches_the_commands() -> None:
+    proc = run_cli("--help")
+    assert proc.returncode == 0
+    for command in ("build", "check", "verify", "probe", "init", "doctor"):
+        assert command in proc.stdout
+    build_help = run_cli("build", "--help").stdout
+    assert "--base-url" in build_help and "--json" in build_help and "--no-cache" in build_help
+
+
+def test_check_reports_missing_file_missing_caption_and_bad_date_at_once(tmp_path: Path) -> None:
+    make_photo(tmp_path / "a.jpg", (64, 48))
+    write_story(tmp_path, """
+        headline: Three problems
+        published: 20 June
+        media:
+          - {id: gone, file: missing.jpg, caption: x, credit: y, alt: z}
+          - {id: here, file: a.jpg, credit: y, alt: z}
+        """)
+    proc = run_cli("check", str(tmp_path))
+    assert proc.returncode == 1
+    assert "missing.jpg" in proc.stderr and "file not found" in proc.stderr
+    assert "published" in proc.stderr and "20 June" in proc.stderr
+    assert "media[here].caption" in proc.stderr
+    assert not (tmp_path / "dist").exists()
+
+
+def test_check_passes_a_good_story(tiny_story: Path) -> None:
+    proc = run_cli("check", str(tiny_story))
+    assert proc.returncode == 0, proc.stderr
+    assert "ok:" in proc.stderr
+
+
+def test_strict_turns_a_missing_credit_into_an_error(tmp_path: Path) -> None:
+    make_photo(tmp_path / "a.jpg", (64, 48))
+    write_story(tmp_path, "headline: x\nmedia:\n  - {id: a, file: a.jpg, caption: c, alt: t}\n")
+    assert run_cli("check", str(tmp_path)).returncode == 0
+    proc = run_cli("check", "--strict", str(tmp_path))
+    assert proc.returncode == 1 and "media[a].credit" in proc.stderr
+
+
+def test_a_text_file_posing_as_video_is_refused_with_one_line(tmp_path: Path) -> None:
+    (tmp_path / "clip.mp4").write_text("this is not a video\n")
+    write_story(tmp_path, "headline: x\nmedia:\n  - {id: clip, file: clip.mp4, caption: c, credit: d}\n")
+    proc = run_cli("build", str(tmp_path), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 1
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "clip.mp4" in errors[0]
+    assert not (tmp_path / "out" / "x").exists()
+
+
+def test_bad_config_exits_2_naming_the_key(tiny_story: Path) -> None:
+    (tiny_story / "mediapack.toml").write_text("[video]\ncrf = 'best'\n")
+    proc = run_cli("check", str(tiny_story))
+    assert proc.returncode == 2 and "video.crf" in proc.stderr
+
+
+def test_base_url_must_be_http(tiny_story: Path, tmp_path: Path) -> None:
+    proc = run_cli("build", str(tiny_story), "--out", str(tmp_path / "o"), "--base-url", "javascript:alert(1)")
+    assert proc.returncode == 2 and "--base-url" in proc.stderr
+
+
+def test_doctor_shows_ffmpeg_and_encoders() -> None:
+    proc = run_cli("doctor")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "ffmpeg" in proc.stdout and "version" in proc.stdout
+    assert "libx264" in proc.stdout and "aac" in proc.stdout
+
+
+def test_doctor_exits_3_when_ffmpeg_is_missing(tmp_path: Path) -> None:
+    proc = run_cli("doctor", env={"MEDIAPACK_FFMPEG": str(tmp_path / "no-ffmpeg")})
+    assert proc.returncode == 3
+    assert "no-ffmpeg" in proc.stdout + proc.stderr
+
+
+def test_init_scaffolds_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    folder = tmp_path / "new-story"
+    proc = run_cli("init", str(folder))
+    assert proc.returncode == 0
+    assert (folder / "story.md").is_file() and (folder / "photos").is_dir()
+    assert run_cli("check", str(folder)).returncode == 0
+    again = run_cli("init", str(folder))
+    assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def test_probe_shows_size_duration_and_caption(tmp_path: Path) -> None:
+    clip = make_video(tmp_path / "-odd name.mp4", seconds=1.0, size=(160, 120))
+    photo = make_photo(tmp_path / "p.jpg", (120, 80))
+    proc = run_cli("probe", "--json", str(clip), str(photo))
+    assert proc.returncode == 0, proc.stderr
+    found = json.loads(proc.stdout)
+    assert found[0]["kind"] == "video" and found[0]["width"] == 160 and found[0]["height"] == 120
+    assert abs(found[0]["duration"] - 1.0) < 0.2
+    assert found[1]["kind"] == "photo" and found[1]["width"] == 120
+    missing = run_cli("probe", str(tmp_path / "nope.mp4"))
+    assert missing.returncode == 1 and "nope.mp4" in missing.stderr
+
+
+def test_verify_of_a_missing_path(tmp_path: Path) -> None:
+    proc = run_cli("verify", str(tmp_path / "nothing"))
+    assert proc.returncode == 1 and "not found" in proc.stderr

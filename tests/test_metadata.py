@@ -1,0 +1,186 @@
+"""Embedded photo metadata: IPTC IIM and XMP read back, XMP written safely."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from PIL import Image, PngImagePlugin
+
+from mediapack.metadata import EmbeddedMetadata, read_embedded_metadata, xmp_packet
+
+XMP_TEMPLATE = """<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/">
+ <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+  <rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/"
+      xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/"
+      xmlns:Iptc4xmpCore="http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/"
+      photoshop:Credit="XMP Credit/Agency">
+   <dc:description><rdf:Alt>
+     <rdf:li xml:lang="de">Bildunterschrift</rdf:li>
+     <rdf:li xml:lang="x-default">XMP caption – café</rdf:li>
+   </rdf:Alt></dc:description>
+   <dc:creator><rdf:Seq><rdf:li>Ann One</rdf:li><rdf:li>Bo Two</rdf:li></rdf:Seq></dc:creator>
+   <dc:rights><rdf:Alt><rdf:li xml:lang="en">© 2026 XMP</rdf:li></rdf:Alt></dc:rights>
+   <Iptc4xmpCore:AltTextAccessibility><rdf:Alt>
+     <rdf:li xml:lang="x-default">A red square on grey</rdf:li>
+   </rdf:Alt></Iptc4xmpCore:AltTextAccessibility>
+  </rdf:Description>
+ </rdf:RDF>
+</x:xmpmeta>
+<?xpacket end="w"?>"""
+
+
+def iim(*datasets: tuple[int, int, bytes]) -> bytes:
+    """Encode IPTC IIM datasets (record, number, value)."""
+    return b"".join(bytes([0x1C, rec, num]) + len(value).to_bytes(2, "big") + value
+                    for rec, num, value in datasets)
+
+
+def jpeg_with_app13(path: Path, iim_data: bytes, **save) -> Path:
+    """Write a small JPEG and splice a Photoshop APP13 segment (8BIM 0x0404) in after SOI."""
+    Image.new("RGB", (32, 24), (90, 120, 150)).save(path, "JPEG", **save)
+    resource = b"8BIM" + (0x0404).to_bytes(2, "big") + b"\x00\x00"  # empty, padded name
+    resource += len(iim_data).to_bytes(4, "big") + iim_data + (b"\x00" if len(iim_data) % 2 else b"")
+    payload = b"Photoshop 3.0\x00" + resource
+    segment = b"\xff\xed" + (len(payload) + 2).to_bytes(2, "big") + payload
+    data = path.read_bytes()
+    path.write_bytes(data[:2] + segment + data[2:])
+    return path
+
+
+def test_iim_utf8_declared_by_1_90(tmp_path):
+    data = iim((1, 90, b"\x1b%G"), (2, 120, "Café – “quoted” ✓".encode()),
+               (2, 110, "Zoë/Agence".encode()), (2, 80, b"Ann One"), (2, 80, "Bö Two".encode()),
+               (2, 116, "© 2026 News".encode()))
+    meta = read_embedded_metadata(jpeg_with_app13(tmp_path / "utf8.jpg", data))
+    assert meta == EmbeddedMetadata(caption="Café – “quoted” ✓", credit="Zoë/Agence",
+                                    creator="Ann One, Bö Two", copyright="© 2026 News")
+
+
+def test_iim_latin1_without_charset(tmp_path):
+    data = iim((2, 120, "Café à Paris".encode("latin-1")), (2, 110, "Agence Française".encode("latin-1")),
+               (2, 116, "\xa9 2026".encode("latin-1")))
+    meta = read_embedded_metadata(jpeg_with_app13(tmp_path / "latin1.jpg", data))
+    assert meta.caption == "Café à Paris"
+    assert meta.credit == "Agence Française"
+    assert meta.copyright == "© 2026"
+    assert meta.alt is None and meta.creator is None
+
+
+def test_iim_utf8_without_charset_is_still_read_as_utf8(tmp_path):
+    meta = read_embedded_metadata(jpeg_with_app13(tmp_path / "u.jpg", iim((2, 120, "Łódź".encode()))))
+    assert meta.caption == "Łódź"
+
+
+def test_iim_in_tiff_tag(tmp_path):
+    path = tmp_path / "iptc.tif"
+    Image.new("RGB", (16, 16)).save(path, tiffinfo={33723: iim((2, 120, b"Tiff caption"))})
+    assert read_embedded_metadata(path).caption == "Tiff caption"
+
+
+def test_xmp_alt_seq_attribute_forms(tmp_path):
+    path = tmp_path / "xmp.jpg"
+    Image.new("RGB", (32, 24)).save(path, xmp=XMP_TEMPLATE.encode())
+    assert read_embedded_metadata(path) == EmbeddedMetadata(
+        caption="XMP caption – café", credit="XMP Credit/Agency", creator="Ann One, Bo Two",
+        copyright="© 2026 XMP", alt="A red square on grey")
+
+
+def test_xmp_wins_over_iim_field_by_field(tmp_path):
+    data = iim((2, 120, b"IIM caption"), (2, 110, b"IIM credit"))
+    packet = xmp_packet(caption="XMP caption")
+    path = jpeg_with_app13(tmp_path / "both.jpg", data, xmp=packet)
+    meta = read_embedded_metadata(path)
+    assert meta.caption == "XMP caption"
+    assert meta.credit == "IIM credit"
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP", "TIFF", "AVIF"])
+def test_xmp_read_from_other_containers(tmp_path, fmt):
+    path = tmp_path / f"photo.{fmt.lower()}"
+    img = Image.new("RGB", (32, 24), (10, 20, 30))
+    packet = xmp_packet("Caption", "Credit", "Creator", "© Rights", "Alt text")
+    if fmt == "PNG":
+        info = PngImagePlugin.PngInfo()
+        info.add_itxt("XML:com.adobe.xmp", packet.decode())
+        img.save(path, pnginfo=info)
+    elif fmt == "TIFF":
+        img.save(path, tiffinfo={700: packet})
+    else:
+        img.save(path, fmt, xmp=packet)
+    assert read_embedded_metadata(path) == EmbeddedMetadata("Caption", "Credit", "Creator",
+                                                            "© Rights", "Alt text")
+
+
+def test_xmp_packet_escapes_hostile_text_and_round_trips(tmp_path):
+    hostile = 'Fire <script>alert("x")</script> & {{ name }} \x00\x07bell'
+    packet = xmp_packet(caption=hostile, credit="A & B <Agency>", creator=None,
+                        copyright="© 2026", alt="line one\nline two")
+    assert b"<script>" not in packet
+    root = ET.fromstring(packet)  # well-formed XML
+    assert root.tag == "{adobe:ns:meta/}xmpmeta"
+    path = tmp_path / "h.jpg"
+    Image.new("RGB", (16, 16)).save(path, xmp=packet)
+    meta = read_embedded_metadata(path)
+    assert meta.caption == 'Fire <script>alert("x")</script> & {{ name }} bell'
+    assert meta.credit == "A & B <Agency>"
+    assert meta.creator is None
+    assert meta.alt == "line one\nline two"
+
+
+def test_xmp_packet_leaves_out_empty_values():
+    packet = xmp_packet(caption="Only caption")
+    assert b"dc:description" in packet
+    assert b"photoshop:Credit" not in packet and b"dc:creator" not in packet
+
+
+@pytest.mark.parametrize("wrapped", [True, False])
+def test_xmp_with_doctype_or_entities_is_refused(tmp_path, wrapped):
+    evil = XMP_TEMPLATE.replace("XMP caption – café", "&e;")
+    if not wrapped:  # a bare rdf:RDF packet, so the DOCTYPE sits right before the root
+        evil = evil[evil.index("<rdf:RDF"):evil.index("</x:xmpmeta>")]
+    root = "x:xmpmeta" if wrapped else "rdf:RDF"
+    evil = evil.replace(f"<{root}", f'<!DOCTYPE {root} [<!ENTITY e "EXPANDED">]>\n<{root}', 1)
+    path = tmp_path / "evil.jpg"
+    Image.new("RGB", (16, 16)).save(path, xmp=evil.encode())
+    assert read_embedded_metadata(path) == EmbeddedMetadata()
+
+
+@pytest.mark.parametrize("content", [
+    b"<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF",  # cut off
+    b"\x00\xff\xfe garbage",
+    b"<x:xmpmeta xmlns:x='adobe:ns:meta/'><undeclared:tag/></x:xmpmeta>",
+])
+def test_garbled_xmp_gives_empty_fields(tmp_path, content):
+    path = tmp_path / "bad.jpg"
+    Image.new("RGB", (16, 16)).save(path, xmp=content)
+    assert read_embedded_metadata(path) == EmbeddedMetadata()
+
+
+def test_garbled_iim_gives_empty_fields_or_what_it_can(tmp_path):
+    data = iim((2, 120, b"Good caption")) + b"\x1c\x02\x6e\xff\xff"  # credit claims 64 KB, truncated
+    meta = read_embedded_metadata(jpeg_with_app13(tmp_path / "cut.jpg", data))
+    assert meta.caption == "Good caption"
+
+
+@pytest.mark.parametrize("name,content", [
+    ("notes.txt", b"just some text\n"),
+    ("empty.jpg", b""),
+    ("half.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF"),
+])
+def test_non_images_and_broken_files_give_empty_fields(tmp_path, name, content):
+    path = tmp_path / name
+    path.write_bytes(content)
+    assert read_embedded_metadata(path) == EmbeddedMetadata()
+
+
+def test_missing_file_gives_empty_fields(tmp_path):
+    assert read_embedded_metadata(tmp_path / "nope.jpg") == EmbeddedMetadata()
+
+
+def test_control_characters_in_iim_are_folded(tmp_path):
+    data = iim((2, 120, b"Line\x00 one\x1b[31m red\x00\x00"))
+    meta = read_embedded_metadata(jpeg_with_app13(tmp_path / "ctl.jpg", data))
+    assert meta.caption == "Line  one [31m red"

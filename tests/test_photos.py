@@ -1,0 +1,422 @@
+"""Photo probing and renditions, checked by decoding what was written."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageChops, ImageDraw, ImageStat
+
+from conftest import make_photo, make_video
+from mediapack.config import PhotoSettings, PhotoSize
+from mediapack.errors import InputError
+from mediapack.metadata import EmbeddedMetadata, read_embedded_metadata, xmp_packet
+from mediapack.model import PHOTO, MediaItem
+from mediapack.photos import make_photo_renditions, probe_photo
+
+SMALL = PhotoSettings(sizes=(PhotoSize("large", 480), PhotoSize("medium", 300, ("jpg", "webp")),
+                             PhotoSize("thumb", 120)), square=100)
+ONE_SIZE = PhotoSettings(sizes=(PhotoSize("small", 300),), square=0)
+GREY, RED = (128, 128, 128), (220, 30, 30)
+
+
+def render(source: Path, out: Path, settings: PhotoSettings = SMALL, **item):
+    return make_photo_renditions(MediaItem("pic", Path("photos/pic"), **item), source, out, settings)
+
+
+def pixel(path: Path, xy: tuple[int, int]) -> tuple[int, ...]:
+    with Image.open(path) as img:
+        return img.convert("RGB").getpixel(xy)
+
+
+def near(actual, expected, tolerance=12) -> bool:
+    return all(abs(a - e) <= tolerance for a, e in zip(actual, expected, strict=True))
+
+
+def utf8(exif_text: str) -> str:
+    """Pillow reads EXIF ASCII tags as Latin-1; ours hold UTF-8."""
+    return exif_text.encode("latin-1").decode("utf-8")
+
+
+# --- orientation -------------------------------------------------------------------------------
+
+# How a camera stores an upright picture for each EXIF orientation (the inverse of the fix).
+_T = Image.Transpose
+STORED_AS = {1: None, 2: _T.FLIP_LEFT_RIGHT, 3: _T.ROTATE_180, 4: _T.FLIP_TOP_BOTTOM,
+             5: _T.TRANSPOSE, 6: _T.ROTATE_90, 7: _T.TRANSVERSE, 8: _T.ROTATE_270}
+ROTATION = {1: 0, 2: 0, 3: 180, 4: 180, 5: 90, 6: 90, 7: 270, 8: 270}
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_exif_orientation_comes_out_upright(tmp_path, orientation):
+    upright = Image.new("RGB", (600, 400), GREY)
+    ImageDraw.Draw(upright).rectangle([0, 0, 149, 99], fill=RED)  # marker: top-left corner
+    method = STORED_AS[orientation]
+    stored = upright if method is None else upright.transpose(method)  # FLIP_LEFT_RIGHT is 0
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    source = tmp_path / "turned.jpg"
+    stored.save(source, quality=95, exif=exif)
+
+    info = probe_photo(source, 10**8)
+    assert (info.width, info.height, info.rotation) == (600, 400, ROTATION[orientation])
+    (small,), _ = render(source, tmp_path / "out", ONE_SIZE)
+    path = tmp_path / "out" / small.path
+    with Image.open(path) as img:
+        assert img.size == (300, 200) == (small.width, small.height)
+        assert 0x0112 not in img.getexif()  # pixels are upright: no tag to rotate them again
+    assert near(pixel(path, (20, 20)), RED, 40)
+    for corner in [(280, 20), (20, 180), (280, 180)]:
+        assert near(pixel(path, corner), GREY, 20)
+
+
+# --- colour and pixel modes --------------------------------------------------------------------
+
+INKS = {"c": (0, 158, 224), "m": (226, 0, 122), "y": (255, 237, 0), "k": (35, 31, 32)}
+CMYK_PATCHES = [((0, 0, 0, 0), (255, 255, 255)), ((255, 0, 0, 0), INKS["c"]),
+                ((0, 255, 0, 0), INKS["m"]), ((0, 0, 255, 0), INKS["y"]), ((0, 0, 0, 255), INKS["k"])]
+
+
+def _s15(value: float) -> bytes:
+    return struct.pack(">i", round(value * 65536))
+
+
+def cmyk_profile() -> bytes:
+    """Build a tiny ICC v2 CMYK printer profile whose inks are press-like colours, not naive ones."""
+    d50 = (0.9642, 1.0, 0.8249)
+    srgb_to_xyz_d50 = ((0.4360747, 0.3850649, 0.1430804), (0.2225045, 0.7168786, 0.0606169),
+                       (0.0139322, 0.0971045, 0.7141733))
+    clut = b""
+    for corner in range(16):  # 2x2x2x2 grid, C varying slowest
+        rgb = [1.0, 1.0, 1.0]
+        for bit, ink in zip((8, 4, 2, 1), "cmyk", strict=True):
+            if corner & bit:  # overprint: multiply the ink colours
+                rgb = [a * b / 255 for a, b in zip(rgb, INKS[ink], strict=True)]
+        lin = [((v + 0.055) / 1.055) ** 2.4 if v > 0.04045 else v / 12.92 for v in rgb]
+        xyz = [sum(m * c for m, c in zip(row, lin, strict=True)) for row in srgb_to_xyz_d50]
+        clut += b"".join(struct.pack(">H", min(65535, round(v * 32768))) for v in xyz)
+    identity = b"".join(_s15(float(i == j)) for i in range(3) for j in range(3))
+    ramp = struct.pack(">HH", 0, 65535)
+    a2b0 = (b"mft2" + bytes(4) + bytes([4, 3, 2, 0]) + identity + struct.pack(">HH", 2, 2)
+            + ramp * 4 + clut + ramp * 3)
+    desc = b"desc" + bytes(4) + struct.pack(">I", 10) + b"Test CMYK\x00" + bytes(78)
+    tags = [(b"desc", desc), (b"wtpt", b"XYZ " + bytes(4) + b"".join(map(_s15, d50))),
+            (b"cprt", b"text" + bytes(4) + b"none\x00"), (b"A2B0", a2b0)]
+    offset = 128 + 4 + 12 * len(tags)
+    table, data = struct.pack(">I", len(tags)), b""
+    for signature, body in tags:
+        body += bytes(-len(body) % 4)
+        table += signature + struct.pack(">II", offset + len(data), len(body))
+        data += body
+    header = (struct.pack(">I", offset + len(data)) + bytes(4) + bytes([2, 0x10, 0, 0])
+              + b"prtrCMYKXYZ " + bytes(12) + b"acsp" + bytes(28) + b"".join(map(_s15, d50))
+              + bytes(48))
+    return header + table + data
+
+
+def cmyk_jpeg(path: Path, **save) -> Path:
+    img = Image.new("CMYK", (400, 100))
+    for i, (ink, _) in enumerate(CMYK_PATCHES):
+        img.paste(ink, (i * 80, 0, i * 80 + 80, 100))
+    img.save(path, "JPEG", quality=95, **save)
+    return path
+
+
+def test_cmyk_jpeg_with_profile_is_converted_through_it(tmp_path):
+    source = cmyk_jpeg(tmp_path / "cmyk.jpg", icc_profile=cmyk_profile())
+    (full,), _ = render(source, tmp_path / "out", PhotoSettings(sizes=(PhotoSize("full", 400),), square=0))
+    path = tmp_path / "out" / full.path
+    with Image.open(path) as img:
+        assert img.mode == "RGB" and "icc_profile" not in img.info
+    for i, (_, expected) in enumerate(CMYK_PATCHES):
+        assert near(pixel(path, (i * 80 + 40, 50)), expected), (i, pixel(path, (i * 80 + 40, 50)))
+
+
+def test_cmyk_jpeg_without_profile_is_plainly_converted(tmp_path):
+    source = cmyk_jpeg(tmp_path / "cmyk.jpg")
+    (full,), _ = render(source, tmp_path / "out", PhotoSettings(sizes=(PhotoSize("full", 400),), square=0))
+    assert near(pixel(tmp_path / "out" / full.path, (120, 50)), (0, 255, 255))
+
+
+def test_rgba_is_flattened_on_white(tmp_path):
+    img = Image.new("RGBA", (600, 400), (0, 0, 0, 0))
+    ImageDraw.Draw(img).rectangle([200, 100, 399, 299], fill=(*RED, 255))
+    img.save(tmp_path / "alpha.png")
+    renditions, _ = render(tmp_path / "alpha.png", tmp_path / "out")
+    large = tmp_path / "out" / renditions[0].path
+    assert near(pixel(large, (10, 10)), (255, 255, 255), 4)
+    assert near(pixel(large, (240, 160)), RED, 20)
+
+
+def test_palette_with_transparency_is_expanded_and_flattened(tmp_path):
+    img = Image.new("P", (600, 400), 0)
+    img.putpalette([0, 0, 0, *RED] + [0] * 762)
+    ImageDraw.Draw(img).rectangle([200, 100, 399, 299], fill=1)
+    img.save(tmp_path / "pal.png", transparency=0)
+    renditions, _ = render(tmp_path / "pal.png", tmp_path / "out")
+    large = tmp_path / "out" / renditions[0].path
+    assert near(pixel(large, (10, 10)), (255, 255, 255), 4)
+    assert near(pixel(large, (240, 160)), RED, 20)
+
+
+def test_greyscale_becomes_rgb(tmp_path):
+    Image.new("L", (600, 400), 77).save(tmp_path / "grey.png")
+    renditions, _ = render(tmp_path / "grey.png", tmp_path / "out")
+    with Image.open(tmp_path / "out" / renditions[0].path) as img:
+        assert img.mode == "RGB"
+        assert near(img.getpixel((100, 100)), (77, 77, 77), 2)
+
+
+def test_16_bit_greyscale_is_scaled_not_clipped(tmp_path):
+    img = Image.new("I;16", (600, 400), 32768)
+    img.paste(65535, (300, 0, 600, 400))
+    img.paste(0, (0, 300, 300, 400))
+    img.save(tmp_path / "deep.png")
+    assert probe_photo(tmp_path / "deep.png", 10**8).bit_depth == 16
+    renditions, _ = render(tmp_path / "deep.png", tmp_path / "out")
+    large = tmp_path / "out" / renditions[0].path  # 480x320
+    assert near(pixel(large, (100, 100)), (128, 128, 128), 3)
+    assert near(pixel(large, (400, 100)), (255, 255, 255), 3)
+    assert near(pixel(large, (100, 300)), (0, 0, 0), 3)
+
+
+def test_animated_gif_uses_its_first_frame(tmp_path):
+    first, second = Image.new("RGB", (600, 400), RED), Image.new("RGB", (600, 400), (20, 40, 220))
+    first.save(tmp_path / "anim.gif", save_all=True, append_images=[second], duration=100, loop=0)
+    renditions, _ = render(tmp_path / "anim.gif", tmp_path / "out")
+    assert near(pixel(tmp_path / "out" / renditions[0].path, (240, 160)), RED, 20)
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP", "GIF", "TIFF", "AVIF", "MPO", "JPEG"])
+def test_every_accepted_format_probes_and_renders(tmp_path, fmt):
+    source = tmp_path / f"photo.{fmt.lower()}"
+    save = {"save_all": True, "append_images": [Image.new("RGB", (300, 200))]} if fmt == "MPO" else {}
+    make_photo(source, (300, 200), fmt, **save)
+    info = probe_photo(source, 10**8)
+    assert (info.kind, info.format, info.width, info.height) == (PHOTO, fmt, 300, 200)
+    assert info.size_bytes == source.stat().st_size
+    renditions, _ = render(source, tmp_path / "out")
+    assert [(r.name, r.width, r.height) for r in renditions] == [
+        ("medium", 300, 200), ("medium-webp", 300, 200), ("thumb", 120, 80), ("square", 100, 100)]
+
+
+# --- sizes -------------------------------------------------------------------------------------
+
+def test_renditions_in_order_with_paths_types_and_sizes(tmp_path):
+    source = make_photo(tmp_path / "pic.jpg", (600, 400))
+    out = tmp_path / "out"
+    renditions, poi = render(source, out)
+    assert [(r.name, str(r.path), r.content_type, r.width, r.height) for r in renditions] == [
+        ("large", "media/pic/large.jpg", "image/jpeg", 480, 320),
+        ("medium", "media/pic/medium.jpg", "image/jpeg", 300, 200),
+        ("medium-webp", "media/pic/medium.webp", "image/webp", 300, 200),
+        ("thumb", "media/pic/thumb.jpg", "image/jpeg", 120, 80),
+        ("square", "media/pic/square.jpg", "image/jpeg", 100, 100)]
+    for r in renditions:
+        assert (r.role, r.title) == ("rendition", "")
+        assert r.size_bytes == (out / r.path).stat().st_size
+        with Image.open(out / r.path) as img:
+            img.load()
+            assert img.size == (r.width, r.height)
+            assert img.format == r.content_type.split("/")[1].upper()
+    assert 0 <= poi[0] < 600 and 0 <= poi[1] < 400
+    assert sorted(p.name for p in (out / "media" / "pic").iterdir()) == sorted(
+        r.path.name for r in renditions)  # nothing half-written left behind
+
+
+def test_sizes_above_the_source_are_skipped(tmp_path):
+    source = make_photo(tmp_path / "pic.jpg", (600, 400))
+    renditions, _ = render(source, tmp_path / "out", PhotoSettings())
+    assert [(r.name, r.width, r.height) for r in renditions] == [("thumb", 320, 213), ("square", 300, 300)]
+    assert sorted(p.name for p in (tmp_path / "out" / "media" / "pic").iterdir()) == [
+        "square.jpg", "thumb.jpg"]
+
+
+def test_portrait_sizes_follow_the_long_edge(tmp_path):
+    source = make_photo(tmp_path / "tall.png", (400, 600))
+    renditions, _ = render(source, tmp_path / "out")
+    assert [(r.width, r.height) for r in renditions] == [(320, 480), (200, 300), (200, 300), (80, 120),
+                                                          (100, 100)]
+
+
+def test_tiny_photo_gets_own_size_renditions_never_upscaled(tmp_path):
+    source = make_photo(tmp_path / "tiny.jpg", (200, 150))
+    renditions, _ = render(source, tmp_path / "out", PhotoSettings())
+    assert [(r.name, r.width, r.height) for r in renditions] == [("thumb", 200, 150), ("square", 150, 150)]
+    settings = PhotoSettings(sizes=(PhotoSize("big", 1000, ("jpg", "webp")),
+                                    PhotoSize("small", 400, ("avif", "webp", "jpg"))), square=0)
+    renditions, _ = render(source, tmp_path / "out2", settings)
+    assert [(str(r.path), r.content_type, r.width, r.height) for r in renditions] == [
+        ("media/pic/small.jpg", "image/jpeg", 200, 150),
+        ("media/pic/small.webp", "image/webp", 200, 150),
+        ("media/pic/small.avif", "image/avif", 200, 150)]
+    with Image.open(tmp_path / "out2" / renditions[2].path) as img:
+        assert (img.format, img.size) == ("AVIF", (200, 150))
+
+
+# --- square crop and focal point ---------------------------------------------------------------
+
+def detail_photo(path: Path, centre_x: int) -> Path:
+    """A flat grey 600x400 photo whose only detail is a checkerboard patch around (centre_x, 200)."""
+    img = Image.new("RGB", (600, 400), GREY)
+    draw = ImageDraw.Draw(img)
+    for x in range(centre_x - 60, centre_x + 60, 10):
+        for y in range(140, 260, 10):
+            if (x + y) // 10 % 2:
+                draw.rectangle([x, y, x + 9, y + 9], fill=(250, 250, 250) if x % 20 else (10, 10, 10))
+    img.save(path, quality=95)
+    return path
+
+
+@pytest.mark.parametrize("centre_x", [100, 500])
+def test_square_crop_and_focal_point_follow_the_detail(tmp_path, centre_x):
+    source = detail_photo(tmp_path / "detail.jpg", centre_x)
+    renditions, poi = render(source, tmp_path / "out")
+    square = renditions[-1]
+    assert (square.name, square.width, square.height) == ("square", 100, 100)
+    assert abs(poi[0] - centre_x) <= 60 and abs(poi[1] - 200) <= 60
+    with Image.open(source) as src, Image.open(tmp_path / "out" / square.path) as img:
+        src, img = src.convert("RGB"), img.convert("RGB")
+        # which 400x400 window of the source did the square come from?
+        error, left = min((max(ImageStat.Stat(ImageChops.difference(
+            img, src.crop((x, 0, x + 400, 400)).resize((100, 100)))).mean), x) for x in range(0, 201, 4))
+    assert error < 6
+    assert left <= centre_x - 60 and left + 400 >= centre_x + 60  # the whole patch, so not centred
+
+
+def test_square_is_the_short_side_of_a_small_photo_or_off(tmp_path):
+    source = make_photo(tmp_path / "small.jpg", (250, 180))
+    renditions, _ = render(source, tmp_path / "out", PhotoSettings())
+    assert (renditions[-1].name, renditions[-1].width, renditions[-1].height) == ("square", 180, 180)
+    renditions, poi = render(source, tmp_path / "off", PhotoSettings(square=0))
+    assert "square" not in [r.name for r in renditions]
+    assert 0 <= poi[0] < 250 and 0 <= poi[1] < 180  # the focal point is still found
+    assert not (tmp_path / "off" / "media" / "pic" / "square.jpg").exists()
+
+
+# --- metadata ----------------------------------------------------------------------------------
+
+CAPTION = 'Fire <b>at</b> the dock & "more" {{ x }}'
+CREDIT = "Zoë Müller/Agency"
+RIGHTS = "© 2026 Example News"
+
+
+def test_private_exif_removed_and_credit_embedded(tmp_path):
+    source = tmp_path / "gps.jpg"
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110], exif[0x010E] = "SpyCam", "Model X", "OLYMPUS DIGITAL CAMERA"
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2] = "N", (52.0, 13.0, 7.5)
+    make_photo(source, (600, 400), exif=exif, xmp=xmp_packet(caption="Camera caption"))
+    with Image.open(source) as img:
+        assert img.getexif().get_ifd(0x8825)  # the source really carries GPS
+
+    out = tmp_path / "out"
+    renditions, _ = render(source, out, caption=CAPTION, credit=CREDIT, copyright=RIGHTS,
+                           alt="Smoke over cranes")
+    assert {r.content_type for r in renditions} == {"image/jpeg", "image/webp"}
+    for r in renditions:
+        with Image.open(out / r.path) as img:
+            exif = img.getexif()
+            assert not exif.get_ifd(0x8825) and 0x8825 not in exif
+            assert 0x010F not in exif and 0x0110 not in exif and 0x0112 not in exif
+            assert utf8(exif[0x010E]) == CAPTION
+            assert utf8(exif[0x013B]) == CREDIT  # no creator: the credit is the artist
+            assert utf8(exif[0x8298]) == RIGHTS
+            assert "icc_profile" not in img.info
+        assert read_embedded_metadata(out / r.path) == EmbeddedMetadata(
+            caption=CAPTION, credit=CREDIT, creator=None, copyright=RIGHTS, alt="Smoke over cranes")
+
+
+def test_creator_is_the_exif_artist_when_known(tmp_path):
+    source = make_photo(tmp_path / "pic.jpg", (300, 200))
+    renditions, _ = render(source, tmp_path / "out", ONE_SIZE, credit="Agency", creator="Jane Doe")
+    path = tmp_path / "out" / renditions[0].path
+    with Image.open(path) as img:
+        assert img.getexif()[0x013B] == "Jane Doe"
+    meta = read_embedded_metadata(path)
+    assert (meta.creator, meta.credit) == ("Jane Doe", "Agency")
+
+
+def test_no_metadata_means_no_exif_or_xmp(tmp_path):
+    exif = Image.Exif()
+    exif[0x010F] = "SpyCam"
+    source = make_photo(tmp_path / "pic.jpg", (300, 200), exif=exif)
+    renditions, _ = render(source, tmp_path / "out", ONE_SIZE)
+    with Image.open(tmp_path / "out" / renditions[0].path) as img:
+        assert not img.getexif() and "xmp" not in img.info
+
+
+def test_output_is_byte_reproducible(tmp_path):
+    source = detail_photo(tmp_path / "pic.jpg", 200)
+    settings = PhotoSettings(sizes=(PhotoSize("medium", 300, ("jpg", "webp", "avif")),
+                                    PhotoSize("thumb", 120)), square=100)
+    first, poi1 = render(source, tmp_path / "a", settings, caption=CAPTION, credit=CREDIT)
+    second, poi2 = render(source, tmp_path / "b", settings, caption=CAPTION, credit=CREDIT)
+    assert first == second and poi1 == poi2
+    for r in first:
+        assert (tmp_path / "a" / r.path).read_bytes() == (tmp_path / "b" / r.path).read_bytes()
+
+
+# --- probing and refusal -----------------------------------------------------------------------
+
+def test_probe_describes_a_jpeg(tmp_path):
+    source = make_photo(tmp_path / "-odd:name.jpg", (600, 400))
+    info = probe_photo(source, 10**8)
+    assert (info.path, info.kind, info.format, info.width, info.height, info.rotation,
+            info.bit_depth, info.size_bytes) == (source, PHOTO, "JPEG", 600, 400, 0, 8,
+                                                 source.stat().st_size)
+    renditions, _ = render(source, tmp_path / "out", ONE_SIZE)
+    assert renditions[0].width == 300
+
+
+def test_probe_returns_none_for_non_images(tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("Not a picture.\n")
+    assert probe_photo(text, 10**8) is None
+    clip = make_video(tmp_path / "clip.mp4", seconds=1.0, size=(160, 120), audio=False)
+    assert probe_photo(clip, 10**8) is None
+    # an MPEG-1 video elementary stream, which Pillow's MPEG plugin recognises
+    mpeg = tmp_path / "clip.m1v"
+    mpeg.write_bytes(b"\x00\x00\x01\xb3\x0a\x00\x78\x13\xff\xff\xe0\x18" + bytes(64))
+    assert probe_photo(mpeg, 10**8) is None
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_truncated_photo_is_an_input_error_naming_the_file(tmp_path, fmt):
+    whole = make_photo(tmp_path / f"whole.{fmt.lower()}", (600, 400), fmt)
+    cut = tmp_path / f"cut.{fmt.lower()}"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    with pytest.raises(InputError, match=r"cut\.") as caught:
+        probe_photo(cut, 10**8)
+    assert "\n" not in str(caught.value)
+    with pytest.raises(InputError, match="truncated"):
+        render(cut, tmp_path / "out")
+    assert not (tmp_path / "out" / "media" / "pic").exists()
+
+
+def test_corrupt_header_is_an_input_error(tmp_path):
+    whole = make_photo(tmp_path / "whole.jpg", (600, 400))
+    head = tmp_path / "head.jpg"
+    head.write_bytes(whole.read_bytes()[:20])
+    with pytest.raises(InputError, match=r"head\.jpg: not a readable JPEG"):
+        probe_photo(head, 10**8)
+
+
+def test_over_the_pixel_cap_is_refused_before_decoding(tmp_path):
+    source = make_photo(tmp_path / "big.png", (600, 400))
+    with pytest.raises(InputError, match=r"big\.png: 600x400 image is over the pixel limit"):
+        probe_photo(source, 200_000)
+    with pytest.raises(InputError, match=r"big\.png: .*pixel limit of 1000"):
+        render(source, tmp_path / "out", PhotoSettings(max_pixels=1000))
+    assert not (tmp_path / "out" / "media").exists()
+
+
+@pytest.mark.parametrize("fmt,ext", [("BMP", "bmp"), ("ICO", "ico"), ("PPM", "ppm")])
+def test_other_image_formats_are_refused(tmp_path, fmt, ext):
+    source = make_photo(tmp_path / f"legacy.{ext}", (64, 48), fmt)
+    with pytest.raises(InputError, match=rf"legacy\.{ext}: {fmt} images are not accepted"):
+        probe_photo(source, 10**8)
+    with pytest.raises(InputError, match=rf"legacy\.{ext}: not a readable photo"):
+        render(source, tmp_path / "out")
