@@ -18,14 +18,15 @@ FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 def run_ffmpeg(*args: str) -> None:
     """Run the bundled ffmpeg for fixture generation; fail the test loudly if it fails."""
     proc = subprocess.run([FFMPEG, "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *args],
-                          capture_output=True, text=True, timeout=120)
+                          check=False, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
 
 
 def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run ``python -m mediapack`` the way a user would, capturing both streams."""
     full_env = {**os.environ, **(env or {})}
-    proc = subprocess.run([sys.executable, "-m", "mediapack", *args], capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-m", "mediapack", *args], check=False, capture_output=True,
+                          text=True,
                           cwd=cwd, env=full_env, timeout=300)
     assert "Traceback" not in proc.stderr, proc.stderr
     return proc

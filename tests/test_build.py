@@ -11,8 +11,9 @@ from pathlib import Path
 
 import av
 import pytest
-from conftest import make_tiny_story, run_cli
 from PIL import Image
+
+from conftest import make_tiny_story, run_cli
 
 SLUG = "tiny-story-test"
 
@@ -86,12 +87,7 @@ def test_manifest_hrefs_exist_with_their_sizes(built: dict) -> None:
     manifest = json.loads((root / "manifest.json").read_text())
     assert manifest["type"] == "composite"
     assert manifest["headlines"][0]["value"] == "Tiny <story> & test"
-    hrefs = []
-    for association in manifest["associations"].values() if isinstance(manifest["associations"], dict) \
-            else manifest["associations"]:
-        for rendition in association["renditions"].values() if isinstance(association["renditions"], dict) \
-                else association["renditions"]:
-            hrefs.append(rendition)
+    hrefs = [r for association in manifest["associations"] for r in association["renditions"]]
     assert hrefs
     for rendition in hrefs:
         path = root / rendition["href"]
@@ -107,7 +103,7 @@ def test_page_has_download_links_and_escapes_captions(built: dict) -> None:
     assert f'href="packages/{SLUG}-web.zip"' in html
     assert "First &lt;em&gt;photo&lt;/em&gt;" in html and "<em>photo" not in html
     assert 'id="mediapack-manifest"' in html
-    embedded = re.search(r'<script type="application/json" id="mediapack-manifest">(.*?)</script>', html, re.S)
+    embedded = re.search(r'<script type="application/json" id="mediapack-manifest">(.*?)</script>', html, re.DOTALL)
     assert json.loads(embedded.group(1)) == json.loads((built["root"] / "manifest.json").read_text())
     embed = (built["root"] / "embed.html").read_text()
     assert "media/clip/240p.mp4" in embed and "<html" not in html[:0]

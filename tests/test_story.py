@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from conftest import make_photo, write_story
-
 from mediapack.story import Findings, apply_embedded_metadata, read_story, slugify
 
 
