@@ -108,3 +108,65 @@ def test_probe_shows_size_duration_and_caption(tmp_path: Path) -> None:
 def test_verify_of_a_missing_path(tmp_path: Path) -> None:
     proc = run_cli("verify", str(tmp_path / "nothing"))
     assert proc.returncode == 1 and "not found" in proc.stderr
+
+
+def photo_story(folder: Path, headline: str) -> Path:
+    make_photo(folder / "p.jpg", (480, 360))
+    return write_story(folder, f"headline: {headline}\nmedia:\n  - {{id: p, file: p.jpg, caption: c, credit: d, "
+                       "alt: a}\n")
+
+
+def test_a_batch_builds_the_good_stories_and_reports_the_bad_one(tmp_path: Path) -> None:
+    good = photo_story(tmp_path / "stories" / "a-good", "First good")
+    bad = write_story(tmp_path / "stories" / "b-bad", "headline: Bad\nmedia:\n  - {id: p, file: gone.jpg}\n")
+    clip = make_video(tmp_path / "stories" / "c-good" / "v.mp4", seconds=1.0, size=(160, 120))
+    other = write_story(clip.parent, "headline: Second good\nmedia:\n  - {id: v, file: v.mp4, caption: c, credit: d}\n")
+    out = tmp_path / "dist"
+    proc = run_cli("build", str(good), str(bad), str(other), "--out", str(out), "--jobs", "2", "--json")
+    assert proc.returncode == 1
+    summary = json.loads(proc.stdout)
+    assert summary["ok"] is False and summary["exit_code"] == 1
+    assert [(s["story"], s["ok"]) for s in summary["stories"]] == [(str(good), True), (str(bad), False),
+                                                                   (str(other), True)]
+    assert any("gone.jpg" in line for line in summary["stories"][1]["errors"])
+    assert sorted(p.name for p in out.iterdir()) == ["first-good", "second-good"]
+    for story in (summary["stories"][0], summary["stories"][2]):
+        assert (Path(story["output"]) / "index.html").is_file() and story["built"] > 0
+    assert "gone.jpg" in proc.stderr and "built first-good" in proc.stderr
+    assert "\x1b[" not in proc.stderr, "no escape codes when stderr is not a terminal"
+
+
+def test_a_config_error_in_one_story_gives_the_batch_exit_2(tmp_path: Path) -> None:
+    good = photo_story(tmp_path / "good", "Fine")
+    broken = photo_story(tmp_path / "broken", "Broken")
+    (broken / "mediapack.toml").write_text("[photos]\njpeg_quality = 'high'\n")
+    proc = run_cli("build", str(broken), str(good), "--out", str(tmp_path / "dist"), "--json")
+    assert proc.returncode == 2
+    stories = json.loads(proc.stdout)["stories"]
+    assert [s["exit_code"] for s in stories] == [2, 0]
+    assert (tmp_path / "dist" / "fine" / "index.html").is_file()
+
+
+def test_json_usage_errors_still_print_one_object(tmp_path: Path) -> None:
+    story = photo_story(tmp_path / "s", "S")
+    proc = run_cli("build", str(story), "--json", "--base-url", "ftp://x", "--out", str(tmp_path / "o"))
+    assert proc.returncode == 2
+    summary = json.loads(proc.stdout)
+    assert summary["exit_code"] == 2 and "--base-url" in summary["errors"][0]
+    assert "--base-url" in proc.stderr
+
+
+def test_build_help_lists_the_ci_options() -> None:
+    text = run_cli("build", "--help").stdout
+    for option in ("--jobs", "--cache", "--lock-timeout", "MEDIAPACK_CACHE"):
+        assert option in text, option
+
+
+def test_two_stories_with_one_slug_do_not_overwrite_each_other(tmp_path: Path) -> None:
+    first = photo_story(tmp_path / "one", "Same headline")
+    second = photo_story(tmp_path / "two", "Same headline")
+    proc = run_cli("build", str(first), str(second), "--out", str(tmp_path / "dist"), "--json")
+    assert proc.returncode == 1
+    stories = json.loads(proc.stdout)["stories"]
+    assert [s["ok"] for s in stories] == [True, False]
+    assert "same-headline" in stories[1]["errors"][0] and str(first) in stories[1]["errors"][0]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 from PIL import Image, PngImagePlugin
 
+from conftest import make_photo, run_cli, write_story
 from mediapack.metadata import EmbeddedMetadata, read_embedded_metadata, xmp_packet
 
 XMP_TEMPLATE = """<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
@@ -184,3 +186,77 @@ def test_control_characters_in_iim_are_folded(tmp_path):
     data = iim((2, 120, b"Line\x00 one\x1b[31m red\x00\x00"))
     meta = read_embedded_metadata(jpeg_with_app13(tmp_path / "ctl.jpg", data))
     assert meta.caption == "Line  one [31m red"
+
+
+# --- what a user sees: probe, check and build -------------------------------------------------
+
+def agency_photo(path: Path) -> Path:
+    """A JPEG as an agency sends it: IIM in Latin-1 (caption, credit, by-line, rights), XMP alt text."""
+    data = iim((2, 120, "Quai de la gare, à l'aube".encode("latin-1")), (2, 110, b"AFP"),
+               (2, 80, "Zoé Martin".encode("latin-1")), (2, 116, "\xa9 2026 AFP".encode("latin-1")))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return jpeg_with_app13(path, data, xmp=xmp_packet(alt="A platform at dawn"))
+
+
+def test_probe_shows_the_embedded_caption_credit_byline_rights_and_alt(tmp_path):
+    photo = agency_photo(tmp_path / "-agency:photo.jpg")
+    proc = run_cli("probe", "--json", str(photo))
+    assert proc.returncode == 0, proc.stderr
+    (found,) = json.loads(proc.stdout)
+    assert (found["kind"], found["width"], found["height"]) == ("photo", 32, 24)
+    assert {k: found[k] for k in ("caption", "credit", "creator", "copyright", "alt")} == {
+        "caption": "Quai de la gare, à l'aube", "credit": "AFP", "creator": "Zoé Martin",
+        "copyright": "© 2026 AFP", "alt": "A platform at dawn"}
+    text = run_cli("probe", str(photo))
+    assert text.returncode == 0, text.stderr
+    for line in ("caption: Quai de la gare, à l'aube", "credit: AFP", "creator: Zoé Martin",
+                 "copyright: © 2026 AFP", "alt: A platform at dawn"):
+        assert f"  {line}\n" in text.stdout
+
+
+def test_probe_of_a_photo_without_metadata_shows_none(tmp_path):
+    proc = run_cli("probe", "--json", str(make_photo(tmp_path / "plain.jpg", (40, 30))))
+    (found,) = json.loads(proc.stdout)
+    assert [found[k] for k in ("caption", "credit", "creator", "copyright", "alt")] == [None] * 5
+
+
+def test_check_fills_missing_caption_credit_and_alt_from_the_file(tmp_path):
+    agency_photo(tmp_path / "story" / "photos" / "agency.jpg")
+    make_photo(tmp_path / "story" / "photos" / "plain.jpg", (40, 30))
+    story = write_story(tmp_path / "story", """
+        headline: Embedded metadata
+        media:
+          - id: agency
+            file: photos/agency.jpg
+        """)
+    assert run_cli("check", "--strict", str(story)).returncode == 0
+    (story / "story.md").write_text((story / "story.md").read_text().replace(
+        "agency.jpg", "plain.jpg"), encoding="utf-8")
+    proc = run_cli("check", "--strict", str(story))
+    assert proc.returncode == 1
+    assert "media[agency].caption" in proc.stderr and "missing" in proc.stderr
+
+
+def test_build_uses_the_embedded_credit_where_the_story_has_none(tmp_path):
+    agency_photo(tmp_path / "story" / "photos" / "agency.jpg")
+    story = write_story(tmp_path / "story", """
+        headline: Embedded metadata
+        slug: embedded
+        media:
+          - id: agency
+            file: photos/agency.jpg
+            caption: The story's own caption
+        """)
+    proc = run_cli("build", str(story), "--out", str(tmp_path / "out"), "--json")
+    assert proc.returncode == 0, proc.stderr
+    root = tmp_path / "out" / "embedded"
+    manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
+    (photo,) = manifest["associations"]
+    assert photo["by"] == "AFP" and photo["copyrightNotice"] == "© 2026 AFP"
+    assert {d["role"]: d["value"] for d in photo["descriptions"]} == {
+        "caption": "The story's own caption", "alt": "A platform at dawn"}
+    # the credit travels inside every rendition
+    for path in (root / "media" / "agency").iterdir():
+        assert read_embedded_metadata(path) == EmbeddedMetadata(
+            caption="The story's own caption", credit="AFP", creator="Zoé Martin",
+            copyright="© 2026 AFP", alt="A platform at dawn"), path.name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import zipfile
@@ -14,6 +15,7 @@ import pytest
 
 from mediapack.config import PackageProfile, Settings
 from mediapack.errors import InputError, UsageError
+from mediapack.manifest import make_manifest, manifest_json
 from mediapack.packages import (
     glob_match,
     select_entries,
@@ -23,6 +25,7 @@ from mediapack.packages import (
     write_packages,
     zip_timestamp,
 )
+from test_manifest import BASE, sample, schema_errors
 
 PUBLISHED = datetime(2026, 6, 20, 9, 30, 7, tzinfo=UTC)
 WEB, FULL = Settings().packages
@@ -228,8 +231,50 @@ def test_a_profile_with_no_matches_still_gets_a_verifiable_zip(built):
         out, "camp-raid", (PackageProfile("none", ("nothing/**",)),), originals, PUBLISHED
     )
     with zipfile.ZipFile(out / empty.path) as archive:
-        assert archive.namelist() == ["SHA256SUMS"] and archive.read("SHA256SUMS") == b""
+        assert archive.namelist() == ["SHA256SUMS", "manifest.json"]  # a package always says what it is
+        assert archive.read("manifest.json") == (out / "manifest.json").read_bytes()
     assert verify(out / empty.path) == []
+
+
+def story_output(tmp_path: Path, base_url: str | None) -> tuple[Path, bytes]:
+    """An output folder holding the sample story's manifest and a small file for each rendition."""
+    story, media, packages = sample()
+    manifest = make_manifest(story, media, packages, base_url)
+    out = tmp_path / "out"
+    for built in media:
+        for r in built.renditions:
+            (out / r.path).parent.mkdir(parents=True, exist_ok=True)
+            (out / r.path).write_bytes(r.name.encode())
+    data = manifest_json(manifest)
+    (out / "manifest.json").write_bytes(data)
+    return out, data
+
+
+@pytest.mark.parametrize("base_url", [None, BASE])
+def test_a_package_manifest_lists_only_what_the_package_holds(tmp_path, base_url):
+    out, _ = story_output(tmp_path, base_url)
+    social = PackageProfile("social", ("media/*/720p.mp4", "media/*/captions.vtt"))
+    write_packages(out, "tiny-story", (social,), [], PUBLISHED)
+    with zipfile.ZipFile(out / "packages" / "tiny-story-social.zip") as archive:
+        assert archive.namelist() == ["SHA256SUMS", "manifest.json", "media/clip/720p.mp4",
+                                      "media/clip/captions.vtt"]
+        manifest = json.loads(archive.read("manifest.json"))
+    assert schema_errors(manifest) == []
+    (clip,) = manifest["associations"]  # the photo and the audio are not in this package
+    assert [r["name"] for r in clip["renditions"]] == ["720p", "captions"]
+    assert clip["descriptions"][0]["value"] == "A test clip" and clip["by"] == "Example Video"
+    assert "renditions" not in manifest  # the story's zips are never inside one
+    assert verify(out / "packages" / "tiny-story-social.zip") == []
+
+
+def test_a_package_holding_every_rendition_keeps_the_manifest_bytes(tmp_path):
+    out, data = story_output(tmp_path, BASE)
+    json_doc = json.loads(data)
+    del json_doc["renditions"]  # as the build writes it before the packages exist
+    (out / "manifest.json").write_bytes(manifest_json(json_doc))
+    write_packages(out, "tiny-story", (WEB,), [], PUBLISHED)
+    with zipfile.ZipFile(out / "packages" / "tiny-story-web.zip") as archive:
+        assert archive.read("manifest.json") == (out / "manifest.json").read_bytes()
 
 
 @pytest.mark.parametrize("slug", ["../up", "a/b", "a\x00b"])

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from mediapack.manifest import make_manifest, manifest_json, write_manifest
-from mediapack.page import render_body, write_article
+from mediapack.page import make_jsonld, render_body, write_article
 from test_manifest import BASE, HOSTILE, sample, schema_errors
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -109,11 +109,24 @@ def test_photo_figure_has_picture_sources_img_and_caption(tmp_path):
     assert img["src"] == "media/one/medium.jpg"
     assert img["srcset"] == ("media/one/large.jpg 2048w, media/one/medium.jpg 1024w, "
                              "media/one/small.jpg 640w, media/one/thumb.jpg 320w")  # no square crop
-    assert (img["width"], img["height"], img["alt"]) == ("1024", "683", "A gradient with shapes")
+    # The largest rendition's size: the CSS caps it at the column, and never stretches past it.
+    assert (img["width"], img["height"], img["alt"]) == ("2048", "1365", "A gradient with shapes")
     assert (img["loading"], img["decoding"]) == ("lazy", "async")
     assert img["sizes"] == webp["sizes"]
     assert "First photo <span class=\"credit\">Photo: Ann Writer/Example</span></figcaption>" in read(
         out, "index.html")
+
+
+def test_an_upright_photo_gets_a_narrower_figure_with_matching_sizes():
+    story, media, _ = sample(extra_media=False)
+    photo = media[0]
+    upright = replace(photo, renditions=tuple(replace(r, width=r.height, height=r.width) for r in photo.renditions))
+    html = render_body(story, [upright, media[1]], None)
+    page = Elements(html)
+    assert [f["class"] for f in page.find("figure")] == ["media media-photo media-portrait", "media media-video"]
+    img = page.find("img")[0]
+    assert (img["width"], img["height"]) == ("1365", "2048")
+    assert img["sizes"] == page.find("source")[0]["sizes"] == "(min-width: 28rem) 26rem, calc(100vw - 2rem)"
 
 
 def test_video_has_sources_high_to_low_poster_and_captions_track(tmp_path):
@@ -132,7 +145,7 @@ def test_video_has_sources_high_to_low_poster_and_captions_track(tmp_path):
     assert any(s.get("src") == "media/tone/audio.m4a" for s in page.find("source"))
 
 
-def test_downloads_block_links_every_mp4_the_photo_audio_and_packages(tmp_path):
+def test_downloads_block_links_every_jpeg_mp4_poster_captions_audio_and_package(tmp_path):
     _, out = build(tmp_path)
     section = downloads_section(read(out, "index.html"))
     assert "<h2" in section and ">Downloads</h2>" in section
@@ -141,14 +154,29 @@ def test_downloads_block_links_every_mp4_the_photo_audio_and_packages(tmp_path):
     links = Elements(section).links
     assert [(a["href"], text) for a, text in links] == [
         ("media/one/large.jpg", "Large JPEG · 2048×1365 · 640 KB"),
+        ("media/one/medium.jpg", "Medium JPEG · 1024×683 · 210 KB"),
+        ("media/one/small.jpg", "Small JPEG · 640×427 · 90 KB"),
+        ("media/one/square.jpg", "Square JPEG · 300×300 · 30 KB"),
+        ("media/one/thumb.jpg", "Thumb JPEG · 320×213 · 20 KB"),
         ("media/clip/720p.mp4", "720p MP4 · 1280×720 · 0:15 · 2.1 MB"),
         ("media/clip/480p.mp4", "480p MP4 · 854×480 · 0:15 · 900 KB"),
+        ("media/clip/poster.jpg", "Poster JPEG · 1280×720 · 80 KB"),
         ("media/clip/captions.vtt", "Captions WebVTT · 2 KB"),
         ("media/tone/audio.m4a", "Audio M4A · 1:02 · 1.0 MB"),
         ("packages/tiny-story-web.zip", "Web package ZIP · 3.4 MB"),
         ("packages/tiny-story-full.zip", "Full package ZIP · 12 MB"),
     ]
     assert all("download" in a for a, _ in links)
+    assert not any(a["href"].endswith(".webp") for a, _ in links)  # the page's copies, not for partners
+
+
+def test_link_labels_wrap_only_between_their_parts(tmp_path):
+    _, out = build(tmp_path)
+    section = downloads_section(read(out, "index.html"))
+    assert ('<a href="media/clip/720p.mp4" download type="video/mp4">'
+            '<span style="white-space:nowrap">720p MP4 ·</span> <span style="white-space:nowrap">1280×720 ·</span> '
+            '<span style="white-space:nowrap">0:15 ·</span> <span style="white-space:nowrap">2.1 MB</span></a>'
+            ) in section
 
 
 def test_downloads_come_from_the_manifest(tmp_path):
@@ -179,11 +207,12 @@ def test_embed_is_the_downloads_block_alone(tmp_path):
 def urls_in_page(html: str) -> list[str]:
     """Every media URL a page holds: attributes, srcsets and JSON-LD."""
     found = Elements(html)
-    urls = [v for _, attrs in found.tags for k, v in attrs.items() if k in ("href", "src", "poster") and v]
+    urls = [v for _, attrs in found.tags for k, v in attrs.items()
+            if k in ("href", "src", "poster") and v and v != "data:,"]  # data:, is the empty favicon
     urls += [part.split()[0] for _, attrs in found.tags if "srcset" in attrs for part in attrs["srcset"].split(",")]
     ld = json.loads(found.script("application/ld+json")) if "ld+json" in html else {}
     for obj in ld.get("image", []) + ld.get("video", []):
-        urls += [obj[k] for k in ("contentUrl", "thumbnailUrl") if k in obj]
+        urls += [obj[k] for k in ("contentUrl", "url", "thumbnailUrl") if k in obj]
     return urls
 
 
@@ -191,7 +220,7 @@ def test_base_url_makes_every_link_absolute(tmp_path):
     _, out = build(tmp_path, base_url=BASE)
     page_urls = urls_in_page(read(out, "index.html"))
     embed_urls = urls_in_page(read(out, "embed.html"))
-    assert len(page_urls) > 20 and len(embed_urls) == 7
+    assert len(page_urls) > 20 and len(embed_urls) == 12
     for url in page_urls + embed_urls:
         assert url.startswith("https://media.example.org/stories/tiny-story/"), url
     ld = json.loads(Elements(read(out, "index.html")).script("application/ld+json"))
@@ -243,7 +272,9 @@ def test_page_is_semantic_and_self_contained(tmp_path):
     assert '<p class="byline">By Ann Writer and Bo Reporter</p>' in html
     assert '<p class="section">Tests</p>' in html
     assert "20 June 2026, 09:30 UTC" in html
-    assert not page.find("link") and all("src" not in s for s in page.find("script"))
+    # The only <link> is an empty inline icon, so not even /favicon.ico is requested.
+    assert page.find("link") == [{"rel": "icon", "href": "data:,"}]
+    assert all("src" not in s for s in page.find("script"))
     assert "@import" not in html and "url(" not in html and "@media print" in html
 
 
@@ -262,6 +293,33 @@ def test_json_ld_describes_article_images_and_videos(tmp_path):
     assert video["@type"] == "VideoObject" and video["duration"] == "PT15S"
     assert video["contentUrl"] == "media/clip/720p.mp4" and video["thumbnailUrl"] == "media/clip/poster.jpg"
     assert video["uploadDate"] == "2026-06-20T09:30:00Z" and video["name"] == "A test clip"
+    assert "publisher" not in ld  # the story names none; one is never invented
+
+
+def test_json_ld_under_base_url_has_only_absolute_urls(tmp_path):
+    _, out = build(tmp_path, base_url=BASE)
+    ld = json.loads(Elements(read(out, "index.html")).script("application/ld+json"))
+    story_url = "https://media.example.org/stories/tiny-story/"
+    assert ld["url"] == ld["mainEntityOfPage"] == story_url
+    assert [(i["contentUrl"], i["url"]) for i in ld["image"]] == [(story_url + "media/one/large.jpg",) * 2]
+    assert ld["video"] == [{
+        "@type": "VideoObject", "name": "A test clip", "description": "A test clip",
+        "thumbnailUrl": story_url + "media/clip/poster.jpg", "uploadDate": "2026-06-20T09:30:00Z",
+        "duration": "PT15S", "contentUrl": story_url + "media/clip/720p.mp4", "creditText": "Example Video"}]
+
+
+def test_json_ld_of_a_video_only_story_uses_the_poster_and_falls_back_for_text():
+    story, media, _ = sample()
+    clip = replace(media[1], item=replace(media[1].item, caption=None))
+    story = replace(story, media=(clip.item,), published=None)
+    ld = make_jsonld(story, [clip], BASE)
+    story_url = "https://media.example.org/stories/tiny-story/"
+    assert ld["image"] == [{"@type": "ImageObject", "contentUrl": story_url + "media/clip/poster.jpg",
+                            "url": story_url + "media/clip/poster.jpg", "width": 1280, "height": 720}]
+    (video,) = ld["video"]
+    assert video["name"] == "Tiny story" and video["description"] == "A small story for tests."
+    assert video["uploadDate"] == "2026-06-20T12:00:00Z"  # no published date: the update's
+    assert "datePublished" not in ld and ld["dateModified"] == "2026-06-20T12:00:00Z"
 
 
 def test_article_txt_is_plain_text_with_media_markers(tmp_path):

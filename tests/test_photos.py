@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import struct
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageStat
 
 from conftest import make_photo, make_video
-from mediapack.config import PhotoSettings, PhotoSize
+from mediapack.config import PhotoSettings, PhotoSize, load_settings
 from mediapack.errors import InputError
 from mediapack.metadata import EmbeddedMetadata, read_embedded_metadata, xmp_packet
 from mediapack.model import PHOTO, MediaItem
@@ -84,7 +85,6 @@ def _s15(value: float) -> bytes:
 
 def cmyk_profile() -> bytes:
     """Build a tiny ICC v2 CMYK printer profile whose inks are press-like colours, not naive ones."""
-    d50 = (0.9642, 1.0, 0.8249)
     srgb_to_xyz_d50 = ((0.4360747, 0.3850649, 0.1430804), (0.2225045, 0.7168786, 0.0606169),
                        (0.0139322, 0.0971045, 0.7141733))
     clut = b""
@@ -100,9 +100,30 @@ def cmyk_profile() -> bytes:
     ramp = struct.pack(">HH", 0, 65535)
     a2b0 = (b"mft2" + bytes(4) + bytes([4, 3, 2, 0]) + identity + struct.pack(">HH", 2, 2)
             + ramp * 4 + clut + ramp * 3)
-    desc = b"desc" + bytes(4) + struct.pack(">I", 10) + b"Test CMYK\x00" + bytes(78)
-    tags = [(b"desc", desc), (b"wtpt", b"XYZ " + bytes(4) + b"".join(map(_s15, d50))),
-            (b"cprt", b"text" + bytes(4) + b"none\x00"), (b"A2B0", a2b0)]
+    return icc_profile(b"prtrCMYK", "Test CMYK", [(b"A2B0", a2b0)])
+
+
+D50 = (0.9642, 1.0, 0.8249)
+SRGB_COLORANTS = {"r": (0.4360747, 0.2225045, 0.0139322), "g": (0.3850649, 0.7168786, 0.0971045),
+                  "b": (0.1430804, 0.0606169, 0.7141733)}  # sRGB primaries, D50-adapted XYZ
+
+
+def swapped_rgb_profile() -> bytes:
+    """Build an ICC v2 RGB display profile whose red and blue primaries are sRGB's blue and red."""
+    def xyz(values):
+        return b"XYZ " + bytes(4) + b"".join(map(_s15, values))
+    gamma = b"curv" + bytes(4) + struct.pack(">IH", 1, 563)  # 2.2 as u8Fixed8
+    return icc_profile(b"mntrRGB ", "Swapped RGB", [
+        (b"rXYZ", xyz(SRGB_COLORANTS["b"])), (b"gXYZ", xyz(SRGB_COLORANTS["g"])),
+        (b"bXYZ", xyz(SRGB_COLORANTS["r"])), (b"rTRC", gamma), (b"gTRC", gamma), (b"bTRC", gamma)])
+
+
+def icc_profile(class_and_space: bytes, description: str, tags: list[tuple[bytes, bytes]]) -> bytes:
+    """Assemble an ICC v2 profile (XYZ connection space) from its class, colour space and tags."""
+    desc = (b"desc" + bytes(4) + struct.pack(">I", len(description) + 1) + description.encode()
+            + b"\x00" + bytes(78))
+    tags = [(b"desc", desc), (b"wtpt", b"XYZ " + bytes(4) + b"".join(map(_s15, D50))),
+            (b"cprt", b"text" + bytes(4) + b"none\x00"), *tags]
     offset = 128 + 4 + 12 * len(tags)
     table, data = struct.pack(">I", len(tags)), b""
     for signature, body in tags:
@@ -110,9 +131,25 @@ def cmyk_profile() -> bytes:
         table += signature + struct.pack(">II", offset + len(data), len(body))
         data += body
     header = (struct.pack(">I", offset + len(data)) + bytes(4) + bytes([2, 0x10, 0, 0])
-              + b"prtrCMYKXYZ " + bytes(12) + b"acsp" + bytes(28) + b"".join(map(_s15, d50))
-              + bytes(48))
+              + class_and_space + b"XYZ " + bytes(12) + b"acsp" + bytes(28)
+              + b"".join(map(_s15, D50)) + bytes(48))
     return header + table + data
+
+
+def test_rgb_with_a_non_srgb_profile_is_converted_through_it(tmp_path):
+    img = Image.new("RGB", (600, 400), (255, 255, 255))
+    img.paste((255, 0, 0), (0, 0, 200, 400))
+    img.paste((0, 0, 255), (200, 0, 400, 400))
+    img.save(tmp_path / "swapped.jpg", quality=95, icc_profile=swapped_rgb_profile())
+    renditions, _ = render(tmp_path / "swapped.jpg", tmp_path / "out")
+    for r in renditions[:2]:  # JPEG and WebP at the largest size
+        path = tmp_path / "out" / r.path
+        with Image.open(path) as out:
+            assert "icc_profile" not in out.info
+        x = r.width // 6
+        assert near(pixel(path, (x, 100)), (0, 0, 255), 30)  # the file's "red" is sRGB blue
+        assert near(pixel(path, (3 * x, 100)), (255, 0, 0), 30)
+        assert near(pixel(path, (5 * x, 100)), (255, 255, 255), 8)
 
 
 def cmyk_jpeg(path: Path, **save) -> Path:
@@ -181,11 +218,19 @@ def test_16_bit_greyscale_is_scaled_not_clipped(tmp_path):
     assert near(pixel(large, (100, 300)), (0, 0, 0), 3)
 
 
-def test_animated_gif_uses_its_first_frame(tmp_path):
+@pytest.mark.parametrize("ext", ["gif", "webp"])
+def test_animation_uses_its_first_frame(tmp_path, ext):
     first, second = Image.new("RGB", (600, 400), RED), Image.new("RGB", (600, 400), (20, 40, 220))
-    first.save(tmp_path / "anim.gif", save_all=True, append_images=[second], duration=100, loop=0)
-    renditions, _ = render(tmp_path / "anim.gif", tmp_path / "out")
-    assert near(pixel(tmp_path / "out" / renditions[0].path, (240, 160)), RED, 20)
+    source = tmp_path / f"anim.{ext}"
+    first.save(source, save_all=True, append_images=[second], duration=100, loop=0)
+    with Image.open(source) as img:
+        assert img.n_frames == 2
+    assert (probe_photo(source, 10**8).width, probe_photo(source, 10**8).height) == (600, 400)
+    renditions, _ = render(source, tmp_path / "out")
+    for r in renditions:
+        with Image.open(tmp_path / "out" / r.path) as img:
+            assert getattr(img, "n_frames", 1) == 1
+        assert near(pixel(tmp_path / "out" / r.path, (r.width // 2, r.height // 2)), RED, 20)
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "WEBP", "GIF", "TIFF", "AVIF", "MPO", "JPEG"])
@@ -253,6 +298,44 @@ def test_tiny_photo_gets_own_size_renditions_never_upscaled(tmp_path):
         ("media/pic/small.avif", "image/avif", 200, 150)]
     with Image.open(tmp_path / "out2" / renditions[2].path) as img:
         assert (img.format, img.size) == ("AVIF", (200, 150))
+
+
+def test_avif_renditions_by_setting(tmp_path):
+    (tmp_path / "mediapack.toml").write_text(
+        '[photos.sizes]\nmedium = { long_edge = 300, formats = ["jpg", "avif", "webp"] }\n'
+        'thumb = 120\n', encoding="utf-8")
+    settings = load_settings(tmp_path).photos
+    source = make_photo(tmp_path / "pic.jpg", (600, 400))
+    out = tmp_path / "out"
+    renditions, _ = render(source, out, settings, caption=CAPTION, credit=CREDIT, copyright=RIGHTS)
+    assert [(str(r.path), r.content_type, r.width, r.height) for r in renditions] == [
+        ("media/pic/medium.jpg", "image/jpeg", 300, 200),
+        ("media/pic/medium.webp", "image/webp", 300, 200),
+        ("media/pic/medium.avif", "image/avif", 300, 200),
+        ("media/pic/thumb.jpg", "image/jpeg", 120, 80),
+        ("media/pic/square.jpg", "image/jpeg", 300, 300)]
+    avif = out / renditions[2].path
+    with Image.open(avif) as img:
+        assert (img.format, img.size, img.mode) == ("AVIF", (300, 200), "RGB")
+        assert near(img.convert("RGB").getpixel((60, 60)), (200, 40, 40), 25)  # the red rectangle
+        assert utf8(img.getexif()[0x013B]) == CREDIT
+    assert read_embedded_metadata(avif) == EmbeddedMetadata(caption=CAPTION, credit=CREDIT,
+                                                            copyright=RIGHTS)
+
+
+def test_square_larger_than_every_size_comes_from_the_source(tmp_path):
+    upright = Image.new("RGB", (600, 400), GREY)
+    ImageDraw.Draw(upright).rectangle([250, 150, 349, 249], fill=RED)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    upright.transpose(STORED_AS[6]).save(tmp_path / "turned.jpg", quality=95, exif=exif)
+    settings = PhotoSettings(sizes=(PhotoSize("small", 300),), square=380)
+    renditions, _ = render(tmp_path / "turned.jpg", tmp_path / "out", settings)
+    assert [(r.name, r.width, r.height) for r in renditions] == [("small", 300, 200),
+                                                                 ("square", 380, 380)]
+    square = tmp_path / "out" / renditions[1].path
+    assert near(pixel(square, (190, 190)), RED, 30)  # the red block is in the middle of the photo
+    assert near(pixel(square, (10, 190)), GREY, 20) and near(pixel(square, (370, 190)), GREY, 20)
 
 
 # --- square crop and focal point ---------------------------------------------------------------
@@ -339,13 +422,17 @@ def test_creator_is_the_exif_artist_when_known(tmp_path):
     assert (meta.creator, meta.credit) == ("Jane Doe", "Agency")
 
 
-def test_no_metadata_means_no_exif_or_xmp(tmp_path):
+@pytest.mark.parametrize("fmt", ["JPEG", "WEBP", "PNG"])
+def test_no_metadata_means_no_exif_or_xmp(tmp_path, fmt):
     exif = Image.Exif()
     exif[0x010F] = "SpyCam"
-    source = make_photo(tmp_path / "pic.jpg", (300, 200), exif=exif)
+    extra = {"comment": b"internal note"} if fmt == "JPEG" else {}
+    source = make_photo(tmp_path / f"pic.{fmt.lower()}", (300, 200), fmt, exif=exif,
+                        xmp=xmp_packet(caption="Camera caption"), **extra)
+    # the source is exactly the rendition's size, so its pixels are written without a resize
     renditions, _ = render(source, tmp_path / "out", ONE_SIZE)
     with Image.open(tmp_path / "out" / renditions[0].path) as img:
-        assert not img.getexif() and "xmp" not in img.info
+        assert not img.getexif() and "xmp" not in img.info and "comment" not in img.info
 
 
 def test_output_is_byte_reproducible(tmp_path):
@@ -357,6 +444,23 @@ def test_output_is_byte_reproducible(tmp_path):
     assert first == second and poi1 == poi2
     for r in first:
         assert (tmp_path / "a" / r.path).read_bytes() == (tmp_path / "b" / r.path).read_bytes()
+
+
+def test_renditions_can_be_made_in_a_worker_process(tmp_path):
+    """The build fans photos out to worker processes: arguments, results and errors must cross."""
+    good = detail_photo(tmp_path / "good.jpg", 200)
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    item = MediaItem("pic", Path("photos/pic"), caption=CAPTION, credit=CREDIT)
+    with ProcessPoolExecutor(1) as pool:
+        remote = pool.submit(make_photo_renditions, item, good, tmp_path / "remote", SMALL).result()
+        failed = pool.submit(make_photo_renditions, item, cut, tmp_path / "failed", SMALL)
+        with pytest.raises(InputError, match=r"cut\.jpg: corrupt or truncated JPEG"):
+            failed.result()
+    local = make_photo_renditions(item, good, tmp_path / "local", SMALL)
+    assert remote == local
+    for r in local[0]:
+        assert (tmp_path / "remote" / r.path).read_bytes() == (tmp_path / "local" / r.path).read_bytes()
 
 
 # --- probing and refusal -----------------------------------------------------------------------

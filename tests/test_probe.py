@@ -6,6 +6,7 @@ import os
 import threading
 from pathlib import Path
 
+import av
 import pytest
 
 from conftest import make_audio, make_photo, make_video, run_ffmpeg
@@ -142,3 +143,49 @@ def test_describe_file_is_json_ready(tmp_path: Path) -> None:
     assert found["file"] == str(tmp_path / "v.mp4") and found["kind"] == "video"
     assert (found["width"], found["height"]) == (160, 120)
     assert found["streams"][0] == {"index": 0, "type": "video", "codec": "h264", "default": True}
+
+
+def test_probe_reads_colour_and_bit_depth(tmp_path: Path) -> None:
+    sdr = probe_av(make_video(tmp_path / "sdr.mp4", seconds=1.0, audio=False,
+                              extra=("-vf", "setparams=colorspace=bt709:color_primaries=bt709:color_trc=bt709")))
+    assert (sdr.color_transfer, sdr.color_primaries, sdr.color_space, sdr.bit_depth, sdr.is_hdr) == (
+        "bt709", "bt709", "bt709", 8, False)
+    untagged = probe_av(make_video(tmp_path / "plain.mp4", seconds=1.0, audio=False))
+    assert (untagged.color_transfer, untagged.color_primaries, untagged.color_space) == (None, None, None)
+    hlg = probe_av(make_video(tmp_path / "hlg.mp4", seconds=1.0, audio=False,
+                              extra=("-vf", "setparams=colorspace=bt2020nc:color_primaries=bt2020:color_trc=arib-std-b67",
+                                     "-pix_fmt", "yuv420p10le", "-profile:v", "high10")))
+    assert (hlg.color_transfer, hlg.color_primaries, hlg.color_space, hlg.bit_depth, hlg.is_hdr) == (
+        "arib-std-b67", "bt2020", "bt2020nc", 10, True)
+
+
+def remux_with_empty_stream(source: Path, dest: Path, empty: str) -> Path:
+    """Copy ``source`` into Matroska and add a ``empty`` ("audio" or "video") stream with no packets."""
+    with av.open(str(source)) as inp, av.open(str(dest), "w") as out:
+        streams = {s.index: out.add_stream_from_template(s) for s in inp.streams}
+        if empty == "audio":
+            out.add_stream("aac", rate=48000)
+        else:
+            empty_video = out.add_stream("libx264", rate=25)
+            empty_video.width, empty_video.height = 320, 240
+        for packet in inp.demux():
+            if packet.dts is not None:
+                packet.stream = streams[packet.stream.index]
+                out.mux(packet)
+    return dest
+
+
+def test_an_empty_audio_stream_is_refused(tmp_path: Path) -> None:
+    clip = make_video(tmp_path / "clip.mp4", seconds=1.0, audio=False)
+    broken = remux_with_empty_stream(clip, tmp_path / "-silent:track.mkv", "audio")
+    with pytest.raises(InputError) as caught:
+        probe_av(broken)
+    assert caught.value.message == (f"{broken}: audio stream #1 is empty or corrupt: no frame could be decoded")
+
+
+def test_an_empty_video_stream_is_refused(tmp_path: Path) -> None:
+    tone = make_audio(tmp_path / "tone.m4a", seconds=1.0)
+    broken = remux_with_empty_stream(tone, tmp_path / "no-picture.mkv", "video")
+    with pytest.raises(InputError) as caught:
+        probe_av(broken)
+    assert caught.value.message == f"{broken}: no frame could be decoded (truncated or corrupt video)"

@@ -1,33 +1,26 @@
-"""The video stage: argv builders without ffmpeg, then real transcodes of tiny clips, measured with PyAV."""
+"""The video stage on real tiny clips: every kind of source, measured the way a viewer would see it."""
 
 from __future__ import annotations
 
 import re
 import struct
+import subprocess
 from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
-from PIL import Image, ImageStat
+from PIL import Image, ImageChops, ImageStat
 
-from conftest import make_audio, make_video, run_ffmpeg
-from mediapack.config import Settings, VideoRung
-from mediapack.errors import BuildError, InputError
+from conftest import FFMPEG, make_audio, make_photo, make_video, run_ffmpeg
+from mediapack.config import Settings, VideoRung, load_settings
+from mediapack.errors import BuildError, ConfigError, InputError
 from mediapack.ffmpeg import FFmpeg, locate_ffmpeg
-from mediapack.model import VIDEO, MediaInfo, MediaItem, StreamInfo
+from mediapack.model import MediaItem
 from mediapack.probe import probe_av
-from mediapack.video import (
-    build_audio_args,
-    build_ladder_args,
-    ladder_for,
-    package_audio,
-    sprite_layout,
-    thumbnails_vtt,
-    transcode_video,
-    write_webvtt,
-)
+from mediapack.video import package_audio, transcode_video
 
 SMALL_LADDER = (VideoRung("240p", 240, "1M", "2M"), VideoRung("180p", 180, "500k", "1M"))
 
@@ -40,142 +33,43 @@ def quick_settings(**video) -> Settings:
     return replace(base, video=replace(base.video, **options))
 
 
-def hd_info(width: int = 1920, height: int = 1080, audio: bool = True, name: str = "-odd:name.mp4") -> MediaInfo:
-    streams = (StreamInfo(0, "video", "h264", True),) + ((StreamInfo(1, "audio", "aac", True),) if audio else ())
-    return MediaInfo(path=Path(name), kind=VIDEO, format="mov,mp4,m4a,3gp,3g2,mj2", width=width, height=height,
-                     duration=10.0, video_codec="h264", audio_codec="aac" if audio else None,
-                     frame_rate=30000 / 1001, streams=streams)
+def difference(a: Image.Image, b: Image.Image) -> float:
+    """Mean absolute RGB difference of two pictures of the same size (0 same .. 255 opposite)."""
+    return sum(ImageStat.Stat(ImageChops.difference(a.convert("RGB"), b.convert("RGB"))).mean) / 3
 
 
-def option_values(args: list[str], option: str) -> list[str]:
-    return [args[i + 1] for i, arg in enumerate(args) if arg == option]
+def first_picture(path: Path) -> Image.Image:
+    """The first frame of a video file as the RGB picture a player would show."""
+    with av.open(str(path)) as container:
+        return next(container.decode(video=0)).to_image()
 
 
-# --- pure planning and argv ----------------------------------------------------------------------
-
-def test_ladder_never_upscales_and_uses_the_short_side() -> None:
-    settings = Settings().video
-    assert [(r.name, w, h) for r, w, h in ladder_for(hd_info(1280, 720), settings)] == [
-        ("720p", 1280, 720), ("480p", 854, 480), ("360p", 640, 360)]
-    portrait = ladder_for(hd_info(1080, 1920), settings)
-    assert [(w, h) for _, w, h in portrait] == [(1080, 1920), (720, 1280), (480, 854), (360, 640)]
+def reference_picture(folder: Path, size: tuple[int, int] = (320, 240)) -> Image.Image:
+    """The first frame of the test pattern every generated clip starts from, in square pixels."""
+    run_ffmpeg("-f", "lavfi", "-i", f"testsrc2=size={size[0]}x{size[1]}:rate=25", "-frames:v", "1",
+               str(folder / "reference.png"))
+    return Image.open(folder / "reference.png").convert("RGB")
 
 
-def test_a_source_below_every_rung_gets_one_rendition_at_its_own_even_size() -> None:
-    (rung, width, height), = ladder_for(hd_info(321, 241), Settings().video)
-    assert (rung.name, width, height) == ("240p", 320, 240) and rung.maxrate == "800k"
-    assert [(r.name, w, h) for r, w, h in ladder_for(hd_info(160, 120), Settings().video)] == [("120p", 160, 120)]
+def sound(path: Path) -> tuple[str, int, np.ndarray]:
+    """The layout, sample rate and samples (channels x samples) of a file's first audio stream."""
+    with av.open(str(path)) as container:
+        assert len(container.streams.audio) == 1
+        stream = container.streams.audio[0]
+        samples = np.concatenate([f.to_ndarray() for f in container.decode(stream)], axis=1)
+        return stream.codec_context.layout.name, stream.codec_context.sample_rate, samples
 
 
-def test_ladder_args_decode_once_and_split_to_every_output(tmp_path: Path) -> None:
-    info = hd_info()
-    source = tmp_path / "-odd:name.mp4"
-    ladder = ladder_for(info, Settings().video)
-    targets = {rung.name: tmp_path / f"{rung.name}.mp4" for rung, _, _ in ladder}
-    targets.update(poster=tmp_path / "poster.jpg", thumbnails=tmp_path / "thumbnails.jpg")
-    args = build_ladder_args(source, info, ladder, targets, Settings())
-    assert args[:6] == ["-f", "mov", "-protocol_whitelist", "file", "-i", f"file:{source}"]
-    assert args.count("-i") == 1
-    graph = args[args.index("-filter_complex") + 1]
-    assert "fps=fps=30000/1001" in graph and "split=6" in graph
-    for size in ("1920:1080", "1280:720", "854:480", "640:360"):
-        assert f"scale={size}:" in graph
-    assert option_values(args, "-maxrate") == ["6M", "3M", "1500k", "800k"]
-    assert option_values(args, "-bufsize") == ["12M", "6M", "3M", "1600k"]
-    assert option_values(args, "-g") == ["60"] * 4 and option_values(args, "-sc_threshold") == ["0"] * 4
-    assert option_values(args, "-movflags") == ["+faststart"] * 4
-    assert option_values(args, "-map_metadata") == ["-1"] * 6
-    assert option_values(args, "-c:a") == ["aac"] * 4 and option_values(args, "-ac") == ["2"] * 4
-    assert [a for a in option_values(args, "-map") if not a.startswith("[")] == ["0:1"] * 4
-    assert "thumbnail=n=20" in graph and "tile=layout=2x1" in graph  # 10 s: two tiles
-    outputs = [a for a in args if a.startswith("file:") and a != f"file:{source}"]
-    assert outputs == [f"file:{p}" for p in targets.values()]
+def rms(samples: np.ndarray) -> list[float]:
+    return [float(x) for x in np.sqrt((samples.astype(np.float64) ** 2).mean(axis=1))]
 
 
-def test_ladder_args_without_poster_or_audio(tmp_path: Path) -> None:
-    info = hd_info(1280, 720, audio=False)
-    ladder = ladder_for(info, Settings().video)
-    targets = {rung.name: tmp_path / f"{rung.name}.mp4" for rung, _, _ in ladder}
-    args = build_ladder_args(tmp_path / "in.mp4", info, ladder, targets, Settings())
-    assert "split=3" in args[args.index("-filter_complex") + 1]
-    assert args.count("-an") == 3 and "-c:a" not in args
-    assert all(m.startswith("[") for m in option_values(args, "-map"))
+def loudness(path: Path) -> float:
+    """Integrated loudness in LUFS, as the EBU R128 meter in ffmpeg reports it."""
+    proc = subprocess.run([FFMPEG, "-hide_banner", "-nostats", "-i", str(path), "-map", "0:a",
+                           "-af", "ebur128", "-f", "null", "-"], check=True, capture_output=True, text=True, timeout=120)
+    return float(re.findall(r"I:\s+(-?[\d.]+) LUFS", proc.stderr)[-1])
 
-
-def test_poster_at_picks_that_moment_instead_of_searching(tmp_path: Path) -> None:
-    info = hd_info()
-    ladder = ladder_for(info, Settings().video)[:1]
-    targets = {"1080p": tmp_path / "a.mp4", "poster": tmp_path / "poster.jpg"}
-    graph = build_ladder_args(tmp_path / "in.mp4", info, ladder, targets, Settings(), poster_at=3.5)
-    graph = graph[graph.index("-filter_complex") + 1]
-    assert "trim=start=3.500" in graph and "thumbnail" not in graph
-
-
-def test_audio_args_map_the_default_audio_stream(tmp_path: Path) -> None:
-    info = replace(hd_info(), streams=(StreamInfo(0, "video", "h264", True), StreamInfo(1, "audio", "aac"),
-                                       StreamInfo(2, "audio", "mp3", True)))
-    args = build_audio_args(tmp_path / "in.mov", info, tmp_path / "audio.m4a", Settings())
-    assert option_values(args, "-map") == ["0:2"] and "+faststart" in args
-    with pytest.raises(InputError, match="no audio stream"):
-        build_audio_args(tmp_path / "in.mov", hd_info(audio=False), tmp_path / "a.m4a", Settings())
-
-
-def test_sprite_layout_and_track() -> None:
-    settings = Settings().video
-    layout = sprite_layout(replace(hd_info(), duration=12.0), settings)
-    assert (layout.count, layout.columns, layout.rows, layout.tile_width, layout.tile_height) == (3, 3, 1, 160, 90)
-    vtt = thumbnails_vtt(layout, 12.0)
-    assert vtt.splitlines()[:3] == ["WEBVTT", "", "00:00:00.000 --> 00:00:05.000"]
-    assert "00:00:10.000 --> 00:00:12.000\nthumbnails.jpg#xywh=320,0,160,90" in vtt
-    ten_hours = sprite_layout(replace(hd_info(), duration=36000.0), settings)
-    assert ten_hours.rows * ten_hours.tile_height <= 65000
-    assert ten_hours.count * ten_hours.interval == pytest.approx(36000, rel=0.01)
-
-
-# --- WebVTT --------------------------------------------------------------------------------------
-
-def test_srt_becomes_clean_webvtt(tmp_path: Path) -> None:
-    srt = tmp_path / "subs.srt"
-    srt.write_bytes(("\ufeff1\r\n00:00:00,000 --> 00:00:01,500\r\nHello <b>world</b> & friends\r\n"
-                     "<script>alert(1)</script> {{ x }}\r\n\r\n"
-                     "2\r\n00:00:01,500 --> 00:01:02,25 X1:10 Y1:20\r\n{\\an8}<font color=\"red\">Top</font> -->"
-                     "\x07\r\n\r\n").encode("utf-8"))
-    text = write_webvtt(srt, tmp_path / "captions.vtt").read_text(encoding="utf-8")
-    assert text == ("WEBVTT\n\n00:00:00.000 --> 00:00:01.500\nHello <b>world</b> &amp; friends\n"
-                    "&lt;script&gt;alert(1)&lt;/script&gt; {{ x }}\n\n"
-                    "00:00:01.500 --> 00:01:02.250\nTop --&gt;\n")
-
-
-def test_vtt_passes_with_its_styling_and_without_notes(tmp_path: Path) -> None:
-    vtt = tmp_path / "in.vtt"
-    vtt.write_text("WEBVTT - English\nKind: captions\n\nNOTE made by hand\n\nSTYLE\n::cue { color: red }\n\n"
-                   "intro\n00:01.000 --> 00:02.000 align:start line:0 bogus:<x>\n<v Ann Lee>Hi &amp; bye</v> "
-                   "<c.yellow>look</c> <I>now</I>\n\n", encoding="utf-8")
-    text = write_webvtt(vtt, tmp_path / "captions.vtt").read_text(encoding="utf-8")
-    assert text == ("WEBVTT\n\n00:00:01.000 --> 00:00:02.000 align:start line:0\n"
-                    "<v Ann Lee>Hi &amp; bye</v> <c.yellow>look</c> <i>now</i>\n")
-
-
-def test_subtitles_in_a_legacy_encoding_are_read(tmp_path: Path) -> None:
-    srt = tmp_path / "old.srt"
-    srt.write_bytes("1\n00:00:00,000 --> 00:00:01,000\nCaf\u00e9 cr\u00e8me\n".encode("cp1252"))
-    assert "Caf\u00e9 cr\u00e8me" in write_webvtt(srt, tmp_path / "c.vtt").read_text(encoding="utf-8")
-
-
-@pytest.mark.parametrize("content,message", [
-    ("1\n00:00:01,000 -> 00:00:02,000\nHi\n", r"bad\.srt: line 1: expected a cue timing"),
-    ("1\n00:00:03,000 --> 00:00:02,000\nHi\n", r"bad\.srt: line 2: cue ends before it starts"),
-    ("1\n00:00:xx,000 --> 00:00:02,000\nHi\n", r"bad\.srt: line 2: cannot read the cue timing"),
-    ("", r"bad\.srt: no subtitle cues found"),
-])
-def test_broken_subtitles_name_the_file_and_line(tmp_path: Path, content: str, message: str) -> None:
-    (tmp_path / "bad.srt").write_text(content, encoding="utf-8")
-    with pytest.raises(InputError, match=message):
-        write_webvtt(tmp_path / "bad.srt", tmp_path / "c.vtt")
-    assert not list(tmp_path.glob("c.vtt*"))
-
-
-# --- real transcodes -----------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def ff() -> FFmpeg:
@@ -213,8 +107,8 @@ def test_renditions_are_listed_in_order_with_relative_paths(built: tuple[Path, t
     out, renditions = built
     assert [(r.name, r.role, r.content_type) for r in renditions] == [
         ("240p", "rendition", "video/mp4"), ("180p", "rendition", "video/mp4"), ("poster", "poster", "image/jpeg"),
-        ("thumbnails", "thumbnails", "image/jpeg"), ("thumbnails-vtt", "thumbnails", "text/vtt"),
-        ("captions", "captions", "text/vtt")]
+        ("poster-webp", "poster", "image/webp"), ("thumbnails", "thumbnails", "image/jpeg"),
+        ("thumbnails-vtt", "thumbnails", "text/vtt"), ("captions", "captions", "text/vtt")]
     for rendition in renditions:
         assert rendition.path.parent == Path("media/clip") and not rendition.path.is_absolute()
         assert rendition.size_bytes == (out / rendition.path).stat().st_size > 0
@@ -242,7 +136,8 @@ def test_each_rung_decodes_as_h264_aac_with_regular_keyframes(built: tuple[Path,
         container.seek(0)
         frames = list(container.decode(video=0))
     assert len(frames) == 50 and {(f.width, f.height) for f in frames} == {size}
-    assert {f.rotation for f in frames} == {0} and frames[0].colorspace == 1  # 1: BT.709
+    assert {f.rotation for f in frames} == {0}
+    assert (frames[0].colorspace, frames[0].color_primaries, frames[0].color_trc) == (1, 1, 1)  # all BT.709
     steps = {round(float(b.pts - a.pts) * float(frames[0].time_base), 4) for a, b in pairwise(frames)}
     assert steps == {0.04}  # constant frame rate
     boxes = top_level_boxes(path)
@@ -252,9 +147,11 @@ def test_each_rung_decodes_as_h264_aac_with_regular_keyframes(built: tuple[Path,
 
 def test_poster_and_sprite_match_the_video(built: tuple[Path, tuple]) -> None:
     out, renditions = built
-    poster, sprite, track, captions = renditions[2:]
-    with Image.open(out / poster.path) as img:
+    poster, webp, sprite, track, captions = renditions[2:]
+    with Image.open(out / poster.path) as img, Image.open(out / webp.path) as other:
         assert (img.format, img.size) == ("JPEG", (320, 240)) == ("JPEG", (poster.width, poster.height))
+        assert (other.format, other.size) == ("WEBP", (320, 240)) == ("WEBP", (webp.width, webp.height))
+        assert difference(img, other) < 6  # the same frame in both formats
     with Image.open(out / sprite.path) as img:
         assert (img.format, img.size) == ("JPEG", (320, 60))
     cues = re.findall(r"(\S+) --> (\S+)\n(\S+)#xywh=(\d+),(\d+),(\d+),(\d+)",
@@ -330,9 +227,198 @@ def test_package_audio_writes_aac_stereo_m4a(tmp_path: Path, ff: FFmpeg) -> None
 def test_a_failed_run_leaves_no_partial_files(tmp_path: Path) -> None:
     make_video(tmp_path / "clip.mp4", seconds=1.0, audio=False)
     script = tmp_path / "bad-ffmpeg"
-    script.write_text("#!/bin/sh\nfor a; do last=$a; done\n: > \"${last#file:}\"\n"
-                      "echo '[error] Invalid data found when processing input' >&2\nexit 1\n", encoding="utf-8")
+    script.write_text("#!/bin/sh\nfor a; do last=$a; done\ncase $last in file:*) ;; *) exit 0;; esac\n"
+                      ": > \"${last#file:}\"\necho '[error] Invalid data found when processing input' >&2\n"
+                      "exit 1\n", encoding="utf-8")
     script.chmod(0o755)
     with pytest.raises(BuildError, match=r"clip\.mp4: ffmpeg failed: Invalid data found"):
         transcode(tmp_path, FFmpeg(script, "fake"), name="clip.mp4")
+    assert list((tmp_path / "out" / "media" / "clip").iterdir()) == []
+
+
+# --- every real-world source ---------------------------------------------------------------------
+
+def tone_clip(path: Path, audio_filter: str, seconds: float = 1.0) -> Path:
+    """A test-pattern clip whose audio is a 440 Hz tone passed through ``audio_filter``."""
+    run_ffmpeg("-f", "lavfi", "-i", f"testsrc2=size=320x240:rate=25:duration={seconds}",
+               "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=44100:duration={seconds}",
+               "-filter_complex", f"[1:a]{audio_filter}[a]", "-map", "0:v", "-map", "[a]",
+               "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-b:a", "192k", str(path))
+    return path
+
+
+@pytest.mark.parametrize("layout", ["mono", "5.1"])
+def test_mono_and_5_1_are_heard_in_both_ears(tmp_path: Path, ff: FFmpeg, layout: str) -> None:
+    # Mono: the tone is the only channel. 5.1: the tone is on the centre channel only, as dialogue is.
+    tone_clip(tmp_path / "in.mp4", "aformat=channel_layouts=mono" if layout == "mono" else "pan=5.1|FC=c0")
+    source_level = max(rms(sound(tmp_path / "in.mp4")[2]))
+    out, renditions = transcode(tmp_path, ff, name="in.mp4")
+    for rendition in renditions[:2]:
+        channels, rate, samples = sound(out / rendition.path)
+        left, right = rms(samples)
+        assert (channels, rate) == ("stereo", 48000) and left == pytest.approx(right, rel=0.01)
+        # Mono plays at its own level in each ear; the centre channel is mixed in at -3 dB, as players do.
+        expected = source_level if layout == "mono" else source_level / 2 ** 0.5
+        assert left == pytest.approx(expected, rel=0.1)
+
+
+def test_of_several_audio_tracks_the_default_one_is_kept(tmp_path: Path, ff: FFmpeg) -> None:
+    run_ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=1",
+               "-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo",
+               "-f", "lavfi", "-i", "sine=frequency=880:sample_rate=48000:duration=1",
+               "-map", "0:v", "-map", "1:a", "-map", "2:a", "-t", "1", "-c:v", "libx264", "-preset", "ultrafast",
+               "-c:a", "aac", "-disposition:a:0", "0", "-disposition:a:1", "default", str(tmp_path / "two.mp4"))
+    out, renditions = transcode(tmp_path, ff, name="two.mp4")
+    _, _, samples = sound(out / renditions[0].path)  # one audio stream, and it is the tone, not the silence
+    assert min(rms(samples)) > 0.05
+
+
+def test_variable_frame_rate_becomes_constant(tmp_path: Path, ff: FFmpeg) -> None:
+    # 1.5 s at 30 fps, then 0.5 s at 15 fps: an average of 26.25 fps, like a phone in falling light.
+    run_ffmpeg("-filter_complex", "testsrc2=size=320x240:rate=30:duration=1.5[a];"
+               "testsrc2=size=320x240:rate=15:duration=0.5[b];[a][b]concat=n=2:v=1:a=0[v]",
+               "-map", "[v]", "-fps_mode", "vfr", "-c:v", "libx264", "-preset", "ultrafast", str(tmp_path / "vfr.mp4"))
+    out, renditions = transcode(tmp_path, ff, name="vfr.mp4")
+    assert renditions[0].frame_rate == pytest.approx(30000 / 1001)
+    assert renditions[0].duration == pytest.approx(2.03, abs=0.05)
+    with av.open(str(out / renditions[0].path)) as container:
+        frames = list(container.decode(video=0))
+    steps = {round(float(b.pts - a.pts) * float(frames[0].time_base), 4) for a, b in pairwise(frames)}
+    assert steps == {0.0334} and len(frames) == pytest.approx(61, abs=1)  # no 30 fps frame was dropped
+
+
+def test_non_square_pixels_are_shown_at_their_displayed_shape(tmp_path: Path, ff: FFmpeg) -> None:
+    # The 320x240 pattern stored squeezed into 160x240 pixels that are twice as wide as tall.
+    make_video(tmp_path / "wide.mp4", seconds=1.0, audio=False, extra=("-vf", "scale=160:240,setsar=2"))
+    out, renditions = transcode(tmp_path, ff, name="wide.mp4", poster_at=0.0)  # the poster is frame 0 too
+    assert [(r.name, r.width, r.height) for r in renditions[:3]] == [
+        ("240p", 320, 240), ("180p", 240, 180), ("poster", 320, 240)]
+    with av.open(str(out / renditions[0].path)) as container:
+        assert container.streams.video[0].sample_aspect_ratio in (None, 1)
+    reference = reference_picture(tmp_path)
+    assert difference(first_picture(out / renditions[0].path), reference) < 12
+    assert difference(Image.open(out / renditions[2].path), reference) < 12
+
+
+def test_odd_dimensions_become_even(tmp_path: Path, ff: FFmpeg) -> None:
+    run_ffmpeg("-f", "lavfi", "-i", "testsrc2=size=321x241:rate=25:duration=1", "-c:v", "libx264",
+               "-preset", "ultrafast", "-pix_fmt", "yuv444p", str(tmp_path / "odd.mp4"))
+    out, renditions = transcode(tmp_path, ff, name="odd.mp4")
+    assert [(r.width, r.height) for r in renditions[:2]] == [(320, 240), (240, 180)]
+    with av.open(str(out / renditions[0].path)) as container:
+        assert sum(1 for _ in container.decode(video=0)) == 25
+
+
+def test_a_clip_under_one_second_gets_everything(tmp_path: Path, ff: FFmpeg) -> None:
+    make_video(tmp_path / "blink.mp4", seconds=0.3)
+    out, renditions = transcode(tmp_path, ff, name="blink.mp4")
+    assert [r.name for r in renditions] == ["240p", "180p", "poster", "poster-webp", "thumbnails", "thumbnails-vtt"]
+    assert renditions[0].duration == pytest.approx(0.3, abs=0.05) and renditions[0].audio_codec == "mp4a.40.2"
+    with av.open(str(out / renditions[0].path)) as container:
+        assert sum(1 for _ in container.decode(video=0)) in (7, 8)
+    with Image.open(out / renditions[4].path) as sprite:
+        assert sprite.size == (80, 60)  # one tile
+    track = (out / renditions[5].path).read_text(encoding="utf-8")
+    assert track.count("#xywh=") == 1 and "00:00:00.000 --> 00:00:00.300" in track
+
+
+def hdr_clip(path: Path, transfer: str) -> Path:
+    """The test pattern as HDR video: 10-bit HEVC in BT.2020, SDR white at 203 nits (BT.2408)."""
+    run_ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=1",
+               "-vf", f"zscale=tin=bt709:min=bt709:pin=bt709:t={transfer}:m=bt2020nc:p=bt2020:npl=203,"
+               "format=yuv420p10le", "-c:v", "libx265", "-x265-params", "log-level=error", "-preset", "ultrafast",
+               "-color_primaries", "bt2020", "-color_trc", transfer, "-colorspace", "bt2020nc", str(path))
+    return path
+
+
+@pytest.mark.parametrize("transfer", ["smpte2084", "arib-std-b67"])
+def test_hdr_is_tone_mapped_to_8_bit_sdr(tmp_path: Path, ff: FFmpeg, transfer: str) -> None:
+    source = hdr_clip(tmp_path / "hdr.mp4", transfer)
+    assert probe_av(source).is_hdr
+    out, renditions = transcode(tmp_path, ff, name="hdr.mp4", poster_at=0.0)
+    with av.open(str(out / renditions[0].path)) as container:
+        stream = container.streams.video[0]
+        frame = next(container.decode(stream))
+        assert (stream.profile, frame.format.name) == ("High", "yuv420p")
+        assert (frame.color_trc, frame.color_primaries, frame.colorspace) == (1, 1, 1)  # BT.709 throughout
+    reference = reference_picture(tmp_path)
+    # Shown as SDR the picture looks like the original pattern, not the grey wash of HDR read as SDR.
+    assert difference(first_picture(source), reference) > 60
+    assert difference(frame.to_image(), reference) < 35
+    with Image.open(out / renditions[2].path) as poster:
+        assert difference(poster, reference) < 35
+
+
+def test_10_bit_sdr_comes_out_8_bit(tmp_path: Path, ff: FFmpeg) -> None:
+    make_video(tmp_path / "deep.mp4", seconds=1.0, audio=False,
+               extra=("-pix_fmt", "yuv420p10le", "-profile:v", "high10"))
+    assert probe_av(tmp_path / "deep.mp4").bit_depth == 10
+    out, renditions = transcode(tmp_path, ff, name="deep.mp4")
+    with av.open(str(out / renditions[0].path)) as container:
+        assert (container.streams.video[0].profile, container.streams.video[0].codec_context.pix_fmt) == (
+            "High", "yuv420p")
+    assert difference(first_picture(out / renditions[0].path), reference_picture(tmp_path)) < 12
+
+
+def test_audio_only_files_are_packaged_as_m4a_without_a_ladder(tmp_path: Path, ff: FFmpeg) -> None:
+    run_ffmpeg("-i", str(make_audio(tmp_path / "tone.wav", seconds=1.0)),
+               "-i", str(make_photo(tmp_path / "cover.jpg", (64, 64))), "-map", "0", "-map", "1",
+               "-c:v", "copy", "-disposition:v", "attached_pic", str(tmp_path / "song.mp3"))
+    info = probe_av(tmp_path / "song.mp3")
+    with pytest.raises(InputError, match=r"song\.mp3: not a video"):
+        transcode_video(MediaItem(id="song", file=Path("song.mp3")), info, tmp_path, tmp_path / "out",
+                        quick_settings(), ff)
+    (audio,) = package_audio(MediaItem(id="song", file=Path("song.mp3")), info, tmp_path, tmp_path / "out",
+                             quick_settings(), ff)
+    assert [p.name for p in (tmp_path / "out" / "media" / "song").iterdir()] == ["audio.m4a"]
+    assert (audio.content_type, audio.video_codec, audio.audio_codec) == ("audio/mp4", None, "mp4a.40.2")
+    with av.open(str(tmp_path / "out" / audio.path)) as container:
+        assert not container.streams.video  # the cover art is not a video
+    channels, rate, samples = sound(tmp_path / "out" / audio.path)
+    assert (channels, rate) == ("stereo", 48000) and min(rms(samples)) > 0.05
+
+
+# --- loudness ------------------------------------------------------------------------------------
+
+def test_loudness_is_normalised_to_the_configured_target(tmp_path: Path, ff: FFmpeg) -> None:
+    tone_clip(tmp_path / "quiet.mp4", "aformat=channel_layouts=stereo,volume=-20dB", seconds=4.0)
+    before = loudness(tmp_path / "quiet.mp4")
+    (tmp_path / "mediapack.toml").write_text("[video]\nloudness = true\nloudness_target = -14\n", encoding="utf-8")
+    settings = load_settings(tmp_path)
+    settings = replace(settings, video=replace(settings.video, ladder=SMALL_LADDER[1:]))
+    out, renditions = transcode(tmp_path, ff, name="quiet.mp4", settings=settings)
+    assert before < -30 and loudness(out / renditions[0].path) == pytest.approx(-14.0, abs=1.0)
+    # Off by default: the source's own level comes through.
+    out, renditions = transcode(tmp_path, ff, name="quiet.mp4", settings=quick_settings(ladder=SMALL_LADDER[1:]),
+                                out="plain")
+    assert loudness(out / renditions[0].path) == pytest.approx(before, abs=1.0)
+
+
+def test_a_loudness_target_out_of_range_is_a_config_problem(tmp_path: Path) -> None:
+    (tmp_path / "mediapack.toml").write_text("[video]\nloudness_target = -80\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path)
+    assert [(p.key, p.message) for p in caught.value.problems] == [
+        ("video.loudness_target", "must be from -70 to -5 (LUFS)")]
+
+
+# --- progress and cancelling ---------------------------------------------------------------------
+
+def test_progress_is_reported_until_done(tmp_path: Path, ff: FFmpeg) -> None:
+    make_video(tmp_path / "clip.mp4", seconds=2.0)
+    seen: list[float] = []
+    transcode_video(MediaItem(id="clip", file=Path("clip.mp4")), probe_av(tmp_path / "clip.mp4"), tmp_path,
+                    tmp_path / "out", quick_settings(), ff, on_progress=seen.append)
+    assert seen and seen == sorted(seen) and seen[-1] == 1.0 and all(0 <= f <= 1 for f in seen)
+
+
+def test_a_cancelled_encode_leaves_no_partial_file(tmp_path: Path, ff: FFmpeg) -> None:
+    make_video(tmp_path / "clip.mp4", seconds=2.0)
+
+    def cancel(_fraction: float) -> None:
+        raise KeyboardInterrupt  # what Ctrl-C does while the progress bar updates
+
+    with pytest.raises(KeyboardInterrupt):
+        transcode_video(MediaItem(id="clip", file=Path("clip.mp4")), probe_av(tmp_path / "clip.mp4"), tmp_path,
+                        tmp_path / "out", quick_settings(), ff, on_progress=cancel)
     assert list((tmp_path / "out" / "media" / "clip").iterdir()) == []

@@ -14,7 +14,8 @@ from typing import Any
 from .model import Rendition
 
 # Bump a kind's number whenever its code changes what it writes: old entries then miss by themselves.
-ALGORITHM_VERSION = {"photo": 1, "video": 1, "audio": 1}
+# photo 2: entries hold renditions without credit metadata; each build splices the credit in.
+ALGORITHM_VERSION = {"photo": 2, "video": 2, "audio": 2, "composition": 1}
 ENTRY_FILE = "entry.json"
 
 
@@ -53,18 +54,24 @@ class RenditionCache:
         if self.root is None:
             return None
         folder = self.root / key[:2] / key
+        if not (folder / ENTRY_FILE).is_file():
+            return None
         try:
             data = json.loads((folder / ENTRY_FILE).read_text(encoding="utf-8"))
             renditions = tuple(_rendition(r, rel_dir) for r in data["renditions"])
+            poi = tuple(data["poi"]) if data.get("poi") else None
+            for rendition in renditions:
+                if (folder / rendition.path.name).stat().st_size != rendition.size_bytes:
+                    raise ValueError(f"{rendition.path.name}: size differs from the entry")
+        except (OSError, ValueError, KeyError, TypeError):
+            self._discard(folder)  # damaged (a bad disk, a partly restored CI cache): a miss, then replaced
+            return None
+        try:
             media_dir.mkdir(parents=True, exist_ok=True)
             for rendition in renditions:
-                cached = folder / rendition.path.name
-                if cached.stat().st_size != rendition.size_bytes:
-                    return None
-                shutil.copyfile(cached, media_dir / rendition.path.name)
-        except (OSError, ValueError, KeyError, TypeError):
-            return None  # a damaged or half-written entry is just a miss
-        poi = tuple(data["poi"]) if data.get("poi") else None
+                shutil.copyfile(folder / rendition.path.name, media_dir / rendition.path.name)
+        except OSError:
+            return None  # e.g. removed by a concurrent _discard: make the renditions instead
         return CacheEntry(renditions, poi)  # type: ignore[arg-type]
 
     def store(self, key: str, media_dir: Path, entry: CacheEntry) -> None:
@@ -86,6 +93,18 @@ class RenditionCache:
             pass
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+
+    def _discard(self, folder: Path) -> None:
+        """Move a damaged entry out of the way (atomically, for concurrent readers) and delete it."""
+        try:
+            doomed = Path(tempfile.mkdtemp(prefix=f".{folder.name[:12]}.damaged-", dir=folder.parent))
+        except OSError:
+            return
+        try:
+            os.replace(folder, doomed / folder.name)
+        except OSError:
+            pass  # another build discarded it first
+        shutil.rmtree(doomed, ignore_errors=True)
 
 
 def _plain(value: Any) -> Any:

@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
 from . import __version__
-from .build import build, check_story
+from .batch import Outcome, build_many
+from .build import check_story
 from .config import load_settings
 from .doctor import run_doctor
 from .errors import InputError, MediapackError, UsageError, VerificationError, single_line
+from .output import LOCK_TIMEOUT
 from .packages import verify
 from .probe import describe_file
 from .progress import make_reporter
 from .scaffold import init_story
+from .workers import Interrupted
 
 app = typer.Typer(
     name="mediapack",
@@ -61,47 +66,75 @@ def build_command(
                                       file_okay=False)] = Path("dist"),
     base_url: Annotated[str | None, typer.Option(help="Make every link absolute under this URL "
                                                  "(e.g. https://media.example.org/stories).")] = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Stories built in parallel.")] = 1,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker slots shared by stories built in "
+                                      "parallel and their photo and video encodes.")] = 1,
     strict: Annotated[bool, typer.Option(help="Treat warnings (missing captions, credits, alt) as errors.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary on stdout; logs go to stderr.")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Re-encode everything; do not read or fill the cache.")] = False,
     cache: Annotated[Path | None, typer.Option(envvar="MEDIAPACK_CACHE", file_okay=False,
                                                help="Rendition cache folder [default: .mediapack-cache beside OUT].")] = None,
+    lock_timeout: Annotated[float, typer.Option(min=0, help="Seconds to wait while another build writes the same "
+                                                "story before failing (0: fail at once).")] = LOCK_TIMEOUT,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
     config: ConfigOpt = None,
 ) -> None:
     """Build each story: renditions, page, manifest, packages and SHA256SUMS in OUT/<slug>/."""
     if base_url is not None and not base_url.startswith(("https://", "http://")):
-        raise UsageError(f"--base-url must start with https:// or http://: {single_line(base_url)}")
+        _fail(UsageError(f"--base-url must start with https:// or http://: {single_line(base_url)}"), as_json)
     cache_dir = None if no_cache else (cache or out.resolve().parent / ".mediapack-cache")
-    reporter = make_reporter(quiet=quiet or as_json)
-    summaries, worst = [], 0
-    for folder in stories:
-        try:
-            settings = load_settings(folder, config)
-            result = build(folder, out, settings, base_url=base_url, strict=strict, cache_dir=cache_dir,
-                           reporter=reporter)
-        except MediapackError as exc:
-            worst = max(worst, exc.exit_code)
-            _print_error(exc)
-            summaries.append({"story": str(folder), "ok": False, "exit_code": exc.exit_code,
-                              "errors": [single_line(line) for line in exc.lines()]})
-            continue
+    reporter = make_reporter(quiet=quiet)
+
+    def show(outcome: Outcome) -> None:
+        if outcome.error is not None:
+            _print_error(outcome.error, reporter.error)
+            return
+        result = outcome.result
         for warning in result.warnings:
-            if not quiet and not as_json:
-                _err(f"warning: {single_line(warning)}")
-        if not as_json and not quiet:
-            _err(f"built {result.slug}: {result.built} renditions made, {result.cached} from cache, "
-                 f"{result.seconds:.1f} s -> {result.output / 'index.html'}")
-        summaries.append({"story": str(folder), "ok": True, "exit_code": 0, "slug": result.slug,
-                          "output": str(result.output), "packages": [str(p) for p in result.packages],
-                          "built": result.built, "cached": result.cached, "warnings": list(result.warnings),
-                          "errors": [], "seconds": result.seconds})
-    reporter.close()
+            reporter.note(f"warning: {single_line(warning)}")
+        reporter.note(f"built {result.slug}: {result.built} renditions made, {result.cached} from cache, "
+                      f"{result.seconds:.1f} s -> {result.output / 'index.html'}")
+
+    try:
+        outcomes = build_many(stories, out, lambda folder: load_settings(folder, config), jobs=jobs, on_done=show,
+                              base_url=base_url, strict=strict, cache_dir=cache_dir, reporter=reporter,
+                              lock_timeout=lock_timeout)
+    except KeyboardInterrupt as exc:
+        reporter.close()
+        code = 128 + getattr(exc, "signum", signal.SIGINT)
+        _err("interrupted: ffmpeg stopped and unfinished output removed; earlier output is unchanged")
+        if as_json:
+            _print_json({"ok": False, "exit_code": code, "interrupted": True, "stories": []})
+        raise typer.Exit(code) from None
+    finally:
+        reporter.close()
+    worst = max(outcome.exit_code for outcome in outcomes)
     if as_json:
-        print(json.dumps({"ok": worst == 0, "exit_code": worst, "stories": summaries}, ensure_ascii=False, indent=2))
+        _print_json({"ok": worst == 0, "exit_code": worst, "stories": [_summary(o) for o in outcomes]})
     if worst:
         raise typer.Exit(worst)
+
+
+def _summary(outcome: Outcome) -> dict:
+    """Describe one story's outcome for --json."""
+    summary = {"story": str(outcome.folder), "ok": outcome.error is None, "exit_code": outcome.exit_code}
+    if outcome.error is not None:
+        return {**summary, "errors": [single_line(line) for line in outcome.error.lines()]}
+    result = outcome.result
+    return {**summary, "slug": result.slug, "output": str(result.output),
+            "packages": [str(p) for p in result.packages], "built": result.built, "cached": result.cached,
+            "warnings": list(result.warnings), "errors": [], "seconds": result.seconds}
+
+
+def _fail(error: MediapackError, as_json: bool) -> NoReturn:
+    """Raise ``error`` for main() to report; with --json, first print it as the one JSON object."""
+    if as_json:
+        _print_json({"ok": False, "exit_code": error.exit_code, "stories": [],
+                     "errors": [single_line(line) for line in error.lines()]})
+    raise error
+
+
+def _print_json(summary: dict) -> None:
+    print(json.dumps(summary, ensure_ascii=False, indent=2), flush=True)
 
 
 @app.command("check")
@@ -190,22 +223,36 @@ def _err(line: str) -> None:
     print(line, file=sys.stderr)
 
 
-def _print_error(exc: MediapackError) -> None:
+def _print_error(exc: MediapackError, say: Callable[[str], None] = _err) -> None:
     lines = exc.lines()
     if len(lines) == 2 and exc.problems:  # a single problem reads best on one line
         lines = [str(exc.problems[0])]
-    _err(f"error: {single_line(lines[0], 1000)}")
+    say(f"error: {single_line(lines[0], 1000)}")
     for line in lines[1:]:
-        _err(f"  {single_line(line, 1000)}")
+        say(f"  {single_line(line, 1000)}")
+
+
+def _stop_on_signals() -> None:
+    """Make SIGINT and SIGTERM stop a build cleanly; a repeated signal does not cut the clean-up short."""
+    stopping: list[int] = []
+
+    def stop(signum: int, frame: object) -> None:
+        if not stopping:
+            stopping.append(signum)
+            raise Interrupted(signum)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, stop)
 
 
 def main() -> None:
     """Run the CLI; the one place where errors become exit codes."""
+    _stop_on_signals()
     try:
         app()
     except MediapackError as exc:
         _print_error(exc)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         _err("interrupted")
-        sys.exit(130)
+        sys.exit(128 + getattr(exc, "signum", signal.SIGINT))

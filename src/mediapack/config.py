@@ -65,6 +65,11 @@ class VideoSettings:
     thumbnail_width: int = 160
     thumbnail_columns: int = 5
     poster_quality: int = 3  # ffmpeg -q:v for the JPEG poster (2 best .. 31 worst)
+    poster_webp_quality: int = 80  # libwebp quality for poster.webp (0 worst .. 100 best)
+    # EBU R128 loudness normalisation of the audio, in the same ffmpeg pass. Off by default: it reshapes
+    # the dynamics of the source's sound, which a newsroom should choose, not find.
+    loudness: bool = False
+    loudness_target: float = -16.0  # integrated LUFS when loudness is on; -16 suits the web (-70 .. -5)
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,8 @@ class Settings:
         PackageProfile("full", ("**",)),
     )
     strict: bool = False
+    # The [compose] table and the file it came from; checked against each story (its audio_bed lives there).
+    compose: tuple[Path, dict[str, Any]] | None = None
     sources: tuple[Path, ...] = ()  # the config files that were read, outermost first
 
 
@@ -132,7 +139,7 @@ def load_settings(story_folder: Path | None = None, config: Path | None = None) 
 
 
 def _apply(settings: Settings, data: dict[str, Any], path: Path, problems: list[Problem]) -> Settings:
-    known = {"photos", "video", "ffmpeg", "packages", "strict"}
+    known = {"photos", "video", "ffmpeg", "packages", "strict", "compose"}
     for key in sorted(set(data) - known):
         problems.append(Problem(path, key, f"unknown setting (known: {', '.join(sorted(known))})"))
     photos, video, ffmpeg = settings.photos, settings.video, settings.ffmpeg
@@ -147,6 +154,8 @@ def _apply(settings: Settings, data: dict[str, Any], path: Path, problems: list[
         section = dict(data["video"])
         ladder = section.pop("ladder", None)
         video = _merge_scalars(video, section, "video", path, problems)
+        if "loudness_target" in section and not -70 <= video.loudness_target <= -5:
+            problems.append(Problem(path, "video.loudness_target", "must be from -70 to -5 (LUFS)"))
         if ladder is not None:
             video = replace(video, ladder=_parse_ladder(ladder, path, problems) or video.ladder)
     if "ffmpeg" in data and _is_table(data["ffmpeg"], "ffmpeg", path, problems):
@@ -159,7 +168,11 @@ def _apply(settings: Settings, data: dict[str, Any], path: Path, problems: list[
             strict = data["strict"]
         else:
             problems.append(Problem(path, "strict", "must be true or false"))
-    return replace(settings, photos=photos, video=video, ffmpeg=ffmpeg, packages=packages, strict=strict)
+    compose = settings.compose
+    if "compose" in data and _is_table(data["compose"], "compose", path, problems):
+        compose = (path, dict(data["compose"]))
+    return replace(settings, photos=photos, video=video, ffmpeg=ffmpeg, packages=packages, strict=strict,
+                   compose=compose)
 
 
 def _is_table(value: Any, key: str, path: Path, problems: list[Problem]) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePosixPath
 
 from .model import Rendition
@@ -91,7 +92,7 @@ def format_name(content_type: str, path: str | None = None) -> str:
 
 
 def _pretty_name(name: str) -> str:
-    words = [w for w in name.replace("_", "-").split("-") if w]
+    words = [re.sub(r"^(\d+)x(\d+)$", r"\1:\2", w) for w in name.replace("_", "-").split("-") if w]
     if len(words) > 1 and words[-1].lower() in _FORMAT_SUFFIXES:
         words = words[:-1]
     text = " ".join(words) or "File"

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from .compose_request import ComposeRequest
+
 PHOTO, VIDEO, AUDIO = "photo", "video", "audio"
 
 
@@ -41,6 +43,7 @@ class Story:
     language: str = "en"
     copyright: str | None = None
     media: tuple[MediaItem, ...] = ()
+    compose: ComposeRequest | None = None  # compositions asked for; None: none
 
     def item(self, media_id: str) -> MediaItem:
         """Return the media item with this id."""
@@ -75,10 +78,19 @@ class MediaInfo:
     bit_depth: int = 8
     streams: tuple[StreamInfo, ...] = ()
     size_bytes: int = 0
+    # Colour of the video as ffmpeg names it ("bt709", "bt2020", "smpte2084", ...); None: not tagged.
+    color_transfer: str | None = None
+    color_primaries: str | None = None
+    color_space: str | None = None  # the YUV matrix, e.g. "bt709", "bt2020nc"
 
     @property
     def has_audio(self) -> bool:
         return any(s.type == "audio" for s in self.streams)
+
+    @property
+    def is_hdr(self) -> bool:
+        """True for PQ (HDR10, Dolby Vision base layers) and HLG video."""
+        return self.color_transfer in ("smpte2084", "arib-std-b67")
 
 
 @dataclass(frozen=True)
@@ -109,6 +121,7 @@ class BuiltMedia:
     renditions: tuple[Rendition, ...]
     poi: tuple[int, int] | None = None  # focal point (x, y) in the displayed source
     cached: bool = False
+    composed: bool = False  # made by the build (the slideshow), not a file of the story: downloads only
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -15,12 +16,15 @@ from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from functools import lru_cache, partial
 from pathlib import Path, PurePosixPath
+from urllib.parse import unquote
 
 from .config import PackageProfile
 from .errors import BuildError, InputError, UsageError, single_line
+from .manifest import manifest_json
 from .model import Rendition
 
 CHECKSUMS = "SHA256SUMS"
+MANIFEST = "manifest.json"  # every package holds one, whatever its profile
 PACKAGES_DIR = "packages"
 ZIP_EPOCH = datetime(1980, 1, 1, tzinfo=UTC)  # earliest date a zip entry can hold
 ZIP_LATEST = datetime(2107, 12, 31, 23, 59, 58, tzinfo=UTC)  # latest one
@@ -100,7 +104,7 @@ def _files_under(root: Path) -> list[str]:
 def select_entries(
     out_root: Path, originals: Sequence[tuple[Path, str]], profile: PackageProfile
 ) -> list[tuple[str, Path]]:
-    """Return the (arcname, source) pairs a package profile takes, sorted by arcname."""
+    """Return the (arcname, source) pairs a package profile takes (manifest.json always), sorted by arcname."""
     candidates: dict[str, Path] = {}
     for name in _files_under(out_root):
         if name != CHECKSUMS and not name.startswith(PACKAGES_DIR + "/"):
@@ -112,7 +116,7 @@ def select_entries(
     chosen = []
     for name in sorted(candidates):
         included = any(glob_match(name, p) for p in profile.include)
-        if included and not any(glob_match(name, p) for p in profile.exclude):
+        if name == MANIFEST or included and not any(glob_match(name, p) for p in profile.exclude):
             chosen.append((check_arcname(name), candidates[name]))
     return chosen
 
@@ -183,12 +187,45 @@ def _zip_info(name: str, date_time: tuple[int, ...], size: int) -> zipfile.ZipIn
     return info
 
 
-def _write_zip(handle, entries: list[tuple[str, Path]], sums: bytes, date_time: tuple) -> None:
-    members = sorted([*entries, (CHECKSUMS, None)], key=lambda e: e[0])
+def package_manifest(source: Path, names: set[str]) -> bytes | None:
+    """Narrow a story's manifest to the renditions a package holds; None if it holds them all."""
+    try:
+        doc = json.loads(source.read_bytes())
+    except ValueError:  # not a manifest we wrote: package it as it is
+        return None
+    if not isinstance(doc, dict):
+        return None
+    uri = str(doc.get("uri", ""))
+    prefix = uri if uri.startswith(("http://", "https://")) else ""  # hrefs are absolute under --base-url
+
+    def inside(rendition: dict) -> bool:
+        href = str(rendition.get("href", ""))
+        return unquote(href[len(prefix):] if prefix and href.startswith(prefix) else href) in names
+
+    renditions = [r for r in doc.get("renditions", []) if inside(r)]  # the story's zips: never inside one
+    changed = len(renditions) != len(doc.get("renditions", []))
+    associations = []
+    for association in doc.get("associations", []):
+        kept = [r for r in association.get("renditions", []) if inside(r)]
+        changed = changed or len(kept) != len(association.get("renditions", []))
+        if kept:
+            associations.append({**association, "renditions": kept})
+    if not changed:
+        return None
+    for key, value in (("renditions", renditions), ("associations", associations)):
+        if value:
+            doc[key] = value
+        else:
+            doc.pop(key, None)
+    return manifest_json(doc)
+
+
+def _write_zip(handle, entries: list[tuple[str, Path | bytes]], sums: bytes, date_time: tuple) -> None:
+    members = sorted([*entries, (CHECKSUMS, sums)], key=lambda e: e[0])
     with zipfile.ZipFile(handle, "w") as archive:
         for name, source in members:
-            if source is None:
-                archive.writestr(_zip_info(name, date_time, len(sums)), sums)
+            if isinstance(source, bytes):
+                archive.writestr(_zip_info(name, date_time, len(source)), source)
                 continue
             with source.open("rb") as src:
                 info = _zip_info(name, date_time, os.fstat(src.fileno()).st_size)
@@ -208,17 +245,23 @@ def write_packages(
     date_time = (stamp.year, stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second)
     folder = out_root / PACKAGES_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    digests: dict[Path, str] = {}  # profiles share files: hash each one once
+    digests: dict[Path | bytes, str] = {}  # profiles share files: hash each one once
     made = []
     for profile in profiles:
         file_name = f"{slug}-{profile.name}.zip"
         if "/" in file_name or _arcname_problem(file_name):
             raise InputError(f"{file_name!r}: not a usable package file name (check slug, profile)")
-        entries = select_entries(out_root, originals, profile)
         target = folder / file_name
         try:
+            entries: list[tuple[str, Path | bytes]] = list(select_entries(out_root, originals, profile))
+            own = dict(entries).get(MANIFEST)
+            if isinstance(own, Path):
+                narrowed = package_manifest(own, {name for name, _ in entries})
+                entries = [(n, narrowed if n == MANIFEST and narrowed else src) for n, src in entries]
             for _, source in entries:
-                if source not in digests:
+                if isinstance(source, bytes):
+                    digests[source] = hashlib.sha256(source).hexdigest()
+                elif source not in digests:
                     digests[source] = _sha256(source)
             sums = _format_sums((name, digests[src]) for name, src in entries).encode("utf-8")
             _write_atomically(

@@ -25,7 +25,8 @@ LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "fr": "Français", "es": "Es
                   "fi": "Suomi", "pl": "Polski", "uk": "Українська", "ru": "Русский", "ar": "العربية"}
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
-IMAGE_SIZES = "(min-width: 44rem) 42rem, calc(100vw - 2rem)"  # matches the column width in article.css
+IMAGE_SIZES = "(min-width: 42rem) 40rem, calc(100vw - 2rem)"  # the column in article.css, padding taken off
+PORTRAIT_SIZES = "(min-width: 28rem) 26rem, calc(100vw - 2rem)"  # figure.media-portrait in article.css
 
 _PLACEMENT = re.compile(r"!\[\[([^\]\n]*)\]\][ \t]*")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0/C1 controls are invalid in HTML; keep \t \n
@@ -71,6 +72,7 @@ def _placed(tokens) -> set[str]:
 
 def render_body(story: Story, media: Sequence[BuiltMedia], base_url: str | None) -> str:
     """Render the Markdown body to HTML with each media item's <figure> placed; unplaced ones follow."""
+    media = [b for b in media if not b.composed]
     figures = {b.item.id: _render_figure(story, b, base_url) for b in media}
     env = {"media": figures}
     tokens = _md.parse(story.body, env)
@@ -82,9 +84,10 @@ def render_body(story: Story, media: Sequence[BuiltMedia], base_url: str | None)
 def _render_figure(story: Story, built: BuiltMedia, base_url: str | None) -> str:
     item = built.item
     fig: dict = {"kind": built.info.kind, "id": item.id, "caption": item.caption or "",
-                 "credit": item.credit or item.creator or "", "alt": item.alt or "", "sizes": IMAGE_SIZES}
+                 "credit": item.credit or item.creator or "", "alt": item.alt or ""}
     if built.info.kind == PHOTO:
         fig.update(_picture(built, lambda r: href_for(r.path, story.slug, base_url)))
+        fig["sizes"] = PORTRAIT_SIZES if fig["portrait"] else IMAGE_SIZES
     else:
         fig.update(_player(story, built, lambda r: href_for(r.path, story.slug, base_url)))
     return _env.get_template("figure.html.j2").render(fig=fig).strip()
@@ -98,7 +101,7 @@ def _picture(built: BuiltMedia, href) -> dict:
     img = next((r for r in jpegs if r.name == "medium"), None) or next(
         (r for r in jpegs if r.width <= 1024), jpegs[-1] if jpegs else None)
     if img is None:
-        return {"sources": [], "img": None}
+        return {"sources": [], "img": None, "portrait": False}
 
     def srcset(rs) -> str:
         return ", ".join(f"{href(r)} {r.width}w" for r in rs)
@@ -106,8 +109,10 @@ def _picture(built: BuiltMedia, href) -> dict:
     sources = [{"type": kind, "srcset": srcset(r for r in pictures if r.content_type == kind)}
                for kind in ("image/avif", "image/webp")
                if kind != img.content_type and any(r.content_type == kind for r in pictures)]
-    return {"sources": sources, "img": {"src": href(img), "width": img.width, "height": img.height,
-                                        "srcset": srcset(jpegs)}}
+    # width/height are the largest rendition's: with max-width:100% the picture is never shown stretched.
+    top = jpegs[0]
+    return {"sources": sources, "portrait": top.height > top.width,
+            "img": {"src": href(img), "width": top.width, "height": top.height, "srcset": srcset(jpegs)}}
 
 
 def _player(story: Story, built: BuiltMedia, href) -> dict:
@@ -120,6 +125,7 @@ def _player(story: Story, built: BuiltMedia, href) -> dict:
     top = playable[0] if playable else None
     return {
         "sources": [{"src": href(r), "type": r.content_type.split(";")[0]} for r in playable],
+        "portrait": bool(top and top.width and top.height and top.height > top.width),
         "poster": href(poster) if poster else None,
         "width": top.width if top else None,
         "height": top.height if top else None,
@@ -135,6 +141,7 @@ def language_name(code: str) -> str:
 
 def render_text(story: Story, media: Sequence[BuiltMedia], markers: bool = True) -> str:
     """Render the body as plain text, with "[Photo: caption — credit]" where media are placed."""
+    media = [b for b in media if not b.composed]
     texts = {b.item.id: _media_marker(b) for b in media}
     tokens = _md.parse(story.body, {"media": texts})
     blocks = _plain_blocks(tokens, texts if markers else {})
@@ -223,11 +230,14 @@ def downloads(manifest: dict) -> list[dict]:
         kind, renditions = assoc.get("type"), assoc.get("renditions", [])
         if kind == "video":
             mp4 = [r for r in renditions if r.get("contentType") == "video/mp4"]
-            chosen = sorted(mp4, key=lambda r: -r.get("height", 0))
+            # The ladder first, highest first; then compositions (social cuts) made from it.
+            chosen = sorted(mp4, key=lambda r: (r["name"].startswith("social-"), -r.get("height", 0)))
+            chosen += [r for r in renditions if r["name"] == "poster"]
             chosen += [r for r in renditions if r.get("contentType") == "text/vtt" and "caption" in r["name"]]
         elif kind == "picture":
-            jpegs = [r for r in renditions if r.get("contentType") == "image/jpeg" and r["name"] != "square"]
-            chosen = sorted(jpegs, key=lambda r: -r.get("width", 0) * r.get("height", 0))[:1]
+            # Every size as JPEG; the WebP/AVIF copies of the same sizes serve the page, not partners.
+            jpegs = [r for r in renditions if r.get("contentType") == "image/jpeg"]
+            chosen = sorted(jpegs, key=lambda r: -r.get("width", 0) * r.get("height", 0))
         elif kind == "audio":
             chosen = [r for r in renditions if str(r.get("contentType", "")).startswith("audio/")]
         else:
@@ -250,7 +260,9 @@ def _link(r: dict, package: bool = False) -> dict:
                                    path=r.get("href"))
     if size is not None and human_size(size) not in text:
         text += f" · {human_size(size)}"
-    return {"href": r.get("href", ""), "type": r.get("contentType", ""), "text": text}
+    # The template keeps each part on one line, so a narrow screen wraps only between parts.
+    return {"href": r.get("href", ""), "type": r.get("contentType", ""), "text": text,
+            "parts": text.split(" · ")}
 
 
 def make_jsonld(story: Story, media: Sequence[BuiltMedia], base_url: str | None) -> dict:
@@ -274,39 +286,68 @@ def make_jsonld(story: Story, media: Sequence[BuiltMedia], base_url: str | None)
         article["articleSection"] = story.section
     if story.copyright:
         article["copyrightNotice"] = story.copyright
-    images, videos = [], []
-    for built in media:
-        item, shown = built.item, [r for r in built.renditions if r.role == "rendition"]
-        common = {k: v for k, v in (("creditText", item.credit), ("copyrightNotice", item.copyright)) if v}
-        if item.creator:
-            common["creator"] = {"@type": "Person", "name": item.creator}
-        if built.info.kind == PHOTO:
-            jpegs = [r for r in shown if r.content_type == "image/jpeg" and r.name != "square" and r.width]
-            if jpegs:
-                top = max(jpegs, key=lambda r: r.width * (r.height or 0))
-                images.append({"@type": "ImageObject", "contentUrl": href(top), "url": href(top),
-                               **({"caption": item.caption} if item.caption else {}), **common,
-                               "width": top.width, "height": top.height})
-        elif built.info.kind == VIDEO:
-            mp4 = sorted((r for r in shown if r.content_type == "video/mp4"), key=lambda r: -(r.height or 0))
-            poster = next((r for r in built.renditions if r.role == "poster"), None)
-            video = {"@type": "VideoObject", "name": item.caption or story.headline}
-            if item.caption:
-                video["description"] = item.caption
-            if poster:
-                video["thumbnailUrl"] = href(poster)
-            if story.published:
-                video["uploadDate"] = utc_stamp(story.published)
-            if built.info.duration:
-                video["duration"] = iso_duration(built.info.duration)
-            if mp4:
-                video["contentUrl"] = href(mp4[0])
-            videos.append({**video, **common})
+    # No publisher: the story names none, and guessing one from the copyright line would be invention.
+    media = [b for b in media if not b.composed]
+    images = [_image_object(b, href) for b in media if b.info.kind == PHOTO]
+    videos = [_video_object(story, b, href) for b in media if b.info.kind == VIDEO]
+    images = [i for i in images if i]
+    if not images:  # Google wants an article image: a video's poster stands in for missing photos
+        images = [_poster_object(b, href) for b in media if b.info.kind == VIDEO]
+        images = [i for i in images if i]
     if images:
         article["image"] = images
     if videos:
         article["video"] = videos
     return article
+
+
+def _credits(item) -> dict:
+    """Return the schema.org credit fields a media item has: creditText, copyrightNotice, creator."""
+    common = {k: v for k, v in (("creditText", item.credit), ("copyrightNotice", item.copyright)) if v}
+    if item.creator:
+        common["creator"] = {"@type": "Person", "name": item.creator}
+    return common
+
+
+def _image_object(built: BuiltMedia, href) -> dict | None:
+    """Describe a photo by its largest JPEG, or return None if it has none."""
+    jpegs = [r for r in built.renditions if r.role == "rendition" and r.content_type == "image/jpeg"
+             and r.name != "square" and r.width]
+    if not jpegs:
+        return None
+    top, item = max(jpegs, key=lambda r: r.width * (r.height or 0)), built.item
+    return {"@type": "ImageObject", "contentUrl": href(top), "url": href(top),
+            **({"caption": item.caption} if item.caption else {}), **_credits(item),
+            "width": top.width, "height": top.height}
+
+
+def _poster_object(built: BuiltMedia, href) -> dict | None:
+    poster = next((r for r in built.renditions if r.role == "poster"), None)
+    if poster is None:
+        return None
+    obj = {"@type": "ImageObject", "contentUrl": href(poster), "url": href(poster)}
+    if poster.width and poster.height:
+        obj.update(width=poster.width, height=poster.height)
+    return obj
+
+
+def _video_object(story: Story, built: BuiltMedia, href) -> dict:
+    """Describe a video: name, description, thumbnail, upload date, ISO 8601 duration, best MP4."""
+    item = built.item
+    mp4 = sorted((r for r in built.renditions if r.role == "rendition" and r.content_type == "video/mp4"),
+                 key=lambda r: -(r.height or 0))
+    poster = next((r for r in built.renditions if r.role == "poster"), None)
+    video = {"@type": "VideoObject", "name": item.caption or story.headline,
+             "description": item.caption or item.alt or story.standfirst or story.headline}
+    if poster:
+        video["thumbnailUrl"] = href(poster)
+    if story.published or story.updated:
+        video["uploadDate"] = utc_stamp(story.published or story.updated)
+    if built.info.duration:
+        video["duration"] = iso_duration(built.info.duration)
+    if mp4:
+        video["contentUrl"] = href(mp4[0])
+    return {**video, **_credits(item)}
 
 
 def _display_date(stamp: str) -> str:

@@ -28,6 +28,15 @@ UNSAFE_DEMUXERS = frozenset({
 _PLAYLIST_MAGIC = (b"#EXTM3U", b"ffconcat", b"<?xml", b"<MPD", b"v=0")
 _NOT_A_STREAM = "attachment"  # StreamInfo.type for cover art and other attached pictures
 _PACKET_LIMIT = 2000  # packets read while looking for the first decodable frame
+# libavutil's colour enums (pixfmt.h) by number, with ffmpeg's names; 2 ("unspecified") is left out.
+_PRIMARIES = {1: "bt709", 4: "bt470m", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 8: "film", 9: "bt2020",
+              10: "smpte428", 11: "smpte431", 12: "smpte432", 22: "ebu3213"}
+_TRANSFERS = {1: "bt709", 4: "gamma22", 5: "gamma28", 6: "smpte170m", 7: "smpte240m", 8: "linear", 9: "log100",
+              10: "log316", 11: "iec61966-2-4", 12: "bt1361e", 13: "iec61966-2-1", 14: "bt2020-10",
+              15: "bt2020-12", 16: "smpte2084", 17: "smpte428", 18: "arib-std-b67"}
+_MATRICES = {0: "gbr", 1: "bt709", 4: "fcc", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 8: "ycgco",
+             9: "bt2020nc", 10: "bt2020c", 11: "smpte2085", 12: "chroma-derived-nc", 13: "chroma-derived-c",
+             14: "ictcp"}
 
 
 def probe_file(path: Path, max_pixels: int = PhotoSettings.max_pixels) -> MediaInfo:
@@ -97,8 +106,8 @@ def _describe(path: Path, container, size: int) -> MediaInfo:
     if video_index is None and audio_index is None:
         raise _fail(path, "has no video or audio stream")
     main = container.streams[video_index if video_index is not None else audio_index]
-    frame = _first_frame(path, container, main)
     audio = container.streams[audio_index] if audio_index is not None else None
+    frame = _first_frames(path, container, main, audio)
     common = {"path": path, "format": container.format.name, "duration": _duration(container, main),
               "audio_codec": audio.codec_context.name if audio is not None else None,
               "audio_channels": audio.codec_context.channels if audio is not None else 0,
@@ -108,7 +117,7 @@ def _describe(path: Path, container, size: int) -> MediaInfo:
     width, height, rotation = _displayed_size(main, frame)
     return MediaInfo(kind=VIDEO, width=width, height=height, rotation=rotation,
                      video_codec=main.codec_context.name, frame_rate=_frame_rate(main),
-                     bit_depth=max(c.bits for c in frame.format.components), **common)
+                     bit_depth=max(c.bits for c in frame.format.components), **_colour(frame), **common)
 
 
 def _pick(streams: tuple[StreamInfo, ...], kind: str) -> int | None:
@@ -128,18 +137,29 @@ def _stream_info(stream) -> StreamInfo:
                       default=bool(disposition & av.stream.Disposition.default))
 
 
-def _first_frame(path: Path, container, stream):
-    """Decode the first frame of ``stream``, proving the file is readable; InputError if none comes."""
-    problem = "no frame could be decoded"
-    for count, packet in enumerate(container.demux(stream)):
-        try:
-            for frame in packet.decode():
-                return frame
-        except av.FFmpegError as exc:
-            problem = f"cannot decode: {_reason(exc)}"
-        if count > _PACKET_LIMIT:
+def _first_frames(path: Path, container, main, audio):
+    """Decode the first frame of ``main`` and of the audio used with it, proving the file is readable.
+
+    Return the main stream's frame; InputError if it has none, or if the audio stream holds nothing.
+    """
+    streams = [main] if audio is None or audio is main else [main, audio]
+    frames: dict[int, object] = {}
+    problems = {s.index: "no frame could be decoded" for s in streams}
+    for count, packet in enumerate(container.demux(*streams)):
+        index = packet.stream.index
+        if index not in frames:
+            try:
+                frames.update((index, frame) for frame in packet.decode()[:1])
+            except av.FFmpegError as exc:
+                problems[index] = f"cannot decode: {_reason(exc)}"
+        if len(frames) == len(streams) or count > _PACKET_LIMIT:
             break
-    raise _fail(path, f"{problem} (truncated or corrupt {stream.type})")
+    else:  # the whole file was read: an audio stream with no frame at all is empty or broken
+        if audio is not None and audio.index not in frames:
+            raise _fail(path, f"audio stream #{audio.index} is empty or corrupt: {problems[audio.index]}")
+    if main.index not in frames:
+        raise _fail(path, f"{problems[main.index]} (truncated or corrupt {main.type})")
+    return frames[main.index]
 
 
 def _displayed_size(stream, frame) -> tuple[int, int, int]:
@@ -154,6 +174,13 @@ def _displayed_size(stream, frame) -> tuple[int, int, int]:
     if rotation in (90, 270):
         width, height = height, width
     return width, height, rotation
+
+
+def _colour(frame) -> dict[str, str | None]:
+    """Name the decoded frame's transfer, primaries and matrix as ffmpeg does; None where untagged."""
+    return {"color_transfer": _TRANSFERS.get(frame.color_trc),
+            "color_primaries": _PRIMARIES.get(frame.color_primaries),
+            "color_space": _MATRICES.get(frame.colorspace)}
 
 
 def _duration(container, stream) -> float | None:

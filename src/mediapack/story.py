@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from .compose_request import parse_compose
 from .errors import Problem
 from .metadata import read_embedded_metadata
 from .model import MediaItem, Story
@@ -21,7 +22,7 @@ PLACEMENT = re.compile(r"^\s*!\[\[([^\]\n]*)\]\]\s*$", re.MULTILINE)
 LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 SUBTITLE_SUFFIXES = {".srt", ".vtt"}
 KNOWN_KEYS = {"headline", "slug", "standfirst", "byline", "section", "published", "updated",
-              "language", "copyright", "media"}
+              "language", "copyright", "media", "compose"}
 MEDIA_KEYS = {"id", "file", "caption", "credit", "alt", "creator", "copyright", "subtitles", "poster_at"}
 MAX_STORY_BYTES = 2_000_000
 
@@ -94,6 +95,7 @@ def read_story(folder: Path, findings: Findings) -> Story | None:
         language=language,
         copyright=_text(front, "copyright", source, findings),
         media=media,
+        compose=parse_compose(front.get("compose"), source, findings, folder=folder),
     )
 
 

@@ -1,0 +1,111 @@
+"""One worker budget for a whole run: N slots shared by every story's photos and videos, and cancellation.
+
+``--jobs N`` gives N slots. Stories run on N threads that mostly wait; each expensive step holds a
+slot while it runs: a photo's renditions (in a pool of N processes, so Pillow work uses separate
+cores) or a video encode (an ffmpeg process, multi-threaded on its own). So at most N encodes run at
+once, whether they come from one story with many photos or from many stories. A story thread never
+holds a slot while it waits for another, so the budget cannot deadlock.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from typing import Any, Self
+
+
+class Interrupted(KeyboardInterrupt):
+    """The build was stopped by SIGINT or SIGTERM (or another story's interrupt); carries the signal."""
+
+    def __init__(self, signum: int = signal.SIGINT):
+        super().__init__(signum)
+        self.signum = signum
+
+
+class Workers:
+    """N slots for expensive steps; photos go to a process pool when N > 1, else run in this thread."""
+
+    def __init__(self, jobs: int = 1):
+        self.jobs = max(1, jobs)
+        self._slots = threading.BoundedSemaphore(self.jobs)
+        self._cancelled = threading.Event()
+        self._pool: ProcessPoolExecutor | None = None
+        if self.jobs > 1:
+            # forkserver, not fork: story threads may hold locks that a forked child would inherit held.
+            self._pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("forkserver"),
+                                             initializer=_ignore_sigint)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the process pool, dropping photos not yet started and waiting for running ones."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def cancel(self) -> None:
+        """Ask every story to stop at its next check (ffmpeg is killed at its next progress report)."""
+        self._cancelled.set()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def check(self) -> None:
+        """Raise Interrupted if the run was cancelled."""
+        if self._cancelled.is_set():
+            raise Interrupted()
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold one slot for the duration of a step run in this thread (a video encode)."""
+        self._acquire()
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        """Run ``fn(*args)`` in a slot: in the process pool when there is one, else here and now."""
+        self._acquire()
+        if self._pool is None:
+            future: Future = Future()
+            try:
+                future.set_result(fn(*args))
+            except Exception as exc:  # noqa: BLE001 - handed to the caller through the future
+                future.set_exception(exc)
+            finally:
+                self._slots.release()
+            return future
+        try:
+            future = self._pool.submit(fn, *args)
+        except BaseException:
+            self._slots.release()
+            self.check()  # a pool shut down by cancel() refuses new work
+            raise
+        future.add_done_callback(lambda _: self._slots.release())
+        return future
+
+    def result(self, future: Future) -> Any:
+        """Wait for a submitted step; a step dropped by cancellation raises Interrupted."""
+        try:
+            return future.result()
+        except CancelledError:
+            raise Interrupted() from None
+
+    def _acquire(self) -> None:
+        while not self._slots.acquire(timeout=0.2):
+            self.check()
+        if self._cancelled.is_set():
+            self._slots.release()
+            raise Interrupted()
+
+
+def _ignore_sigint() -> None:
+    # Ctrl-C reaches the whole process group; the parent cancels the run, workers just finish or stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)

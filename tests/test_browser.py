@@ -1,0 +1,201 @@
+"""The built page in a real browser: headless Chromium loads it from a local web server, as a reader would."""
+
+from __future__ import annotations
+
+import functools
+import json
+import shutil
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+from PIL import Image
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from conftest import make_tiny_story, run_cli
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's chromium; .ci/run installs it when missing
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--autoplay-policy=no-user-gesture-required"]
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"  # git-ignored; CI may keep it
+SLUG = "tiny-story-test"
+WAIT_MS = 20_000
+DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 375, "height": 740}
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    """Serve files like a web server would, with the MIME types the page relies on, and no log noise."""
+
+    extensions_map: ClassVar = {**SimpleHTTPRequestHandler.extensions_map, ".vtt": "text/vtt", ".mp4": "video/mp4",
+                      ".webp": "image/webp", ".zip": "application/zip", ".json": "application/json"}
+
+    def log_message(self, format, *args) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Build the tiny story and serve its output folder on 127.0.0.1; yield the folder's URL."""
+    base = tmp_path_factory.mktemp("browser")
+    story = make_tiny_story(base / "tiny-story")
+    proc = run_cli("build", str(story), "--out", str(base / "dist"), "--no-cache")
+    assert proc.returncode == 0, proc.stderr
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=base / "dist" / SLUG))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Launch headless Chromium; fail (never skip) when it is not installed."""
+    if not CHROMIUM.is_file() or shutil.which(str(CHROMIUM)) is None:
+        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium and chromium-driver (.ci/run does)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(scope="module")
+def visit(site: str, browser: Browser) -> Iterator[dict]:
+    """Open index.html and scroll through it; record every request, failure and console error."""
+    context = browser.new_context(viewport=DESKTOP, accept_downloads=True)
+    log: dict = {"requests": [], "foreign": [], "failed": [], "errors": []}
+
+    def route(route) -> None:
+        if route.request.url.startswith(site):
+            route.continue_()
+        else:  # nothing may leave the machine: record and refuse it
+            log["foreign"].append(route.request.url)
+            route.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("request", lambda r: log["requests"].append(r.url))
+    page.on("requestfailed", lambda r: log["failed"].append(f"{r.url}: {r.failure}"))
+    page.on("response", lambda r: r.status >= 400 and log["failed"].append(f"{r.url}: HTTP {r.status}"))
+    page.on("console", lambda m: m.type == "error" and log["errors"].append(m.text))
+    page.on("pageerror", lambda exc: log["errors"].append(str(exc)))
+    page.goto(site + "index.html", wait_until="load")
+    scroll_through(page)
+    try:
+        yield {"page": page, "site": site, "log": log}
+    finally:
+        context.close()
+
+
+def scroll_through(page: Page) -> None:
+    """Scroll to the bottom a screen at a time, so every lazy image comes into view."""
+    height = page.evaluate("document.documentElement.scrollHeight")
+    for y in range(0, height + 1, DESKTOP["height"] // 2):
+        page.evaluate(f"window.scrollTo(0, {y})")
+    page.evaluate("window.scrollTo(0, 0)")
+
+
+def embedded_manifest(page: Page) -> dict:
+    return json.loads(page.locator("#mediapack-manifest").text_content())
+
+
+def test_every_image_loads_and_none_is_stretched(visit: dict) -> None:
+    page: Page = visit["page"]
+    assert page.locator("img").count() == 2
+    page.wait_for_function("[...document.images].every(i => i.complete && i.naturalWidth > 0)", timeout=WAIT_MS)
+    images = page.evaluate("""[...document.images].map(i => ({src: i.currentSrc, natural: i.naturalWidth,
+        shown: i.getBoundingClientRect().width, largest: Number(i.getAttribute('width'))}))""")
+    for img in images:
+        assert img["src"].startswith(visit["site"] + "media/"), img
+        assert 0 < img["shown"] <= img["largest"] + 0.5, img  # never wider than its largest rendition
+    assert any(img["src"].endswith(".webp") for img in images)  # <picture> offered WebP and it was taken
+
+
+def test_the_video_plays_with_its_captions(visit: dict) -> None:
+    page: Page = visit["page"]
+    page.evaluate("() => { const v = document.querySelector('video'); v.muted = true; return v.play(); }")
+    page.wait_for_function("document.querySelector('video').currentTime > 0.5", timeout=WAIT_MS)
+    video = page.evaluate("""(() => { const v = document.querySelector('video');
+        return {error: v.error && v.error.code, width: v.videoWidth, src: v.currentSrc, poster: v.poster}; })()""")
+    assert video == {"error": None, "width": 320, "src": visit["site"] + "media/clip/240p.mp4",
+                     "poster": visit["site"] + "media/clip/poster.jpg"}
+    page.wait_for_function("document.querySelector('track').readyState === 2", timeout=WAIT_MS)  # LOADED
+    cues = page.evaluate("[...document.querySelector('video').textTracks[0].cues]"
+                         ".map(c => c.getCueAsHTML().textContent)")
+    assert cues == ["Hello world & friends"]
+    page.evaluate("document.querySelector('video').pause()")
+
+
+def test_every_download_link_answers_with_the_manifests_size(visit: dict) -> None:
+    page: Page = visit["page"]
+    manifest = embedded_manifest(page)
+    sizes = {r["href"]: r["sizeInBytes"] for a in manifest["associations"] for r in a["renditions"]}
+    sizes.update({r["href"]: r["sizeInBytes"] for r in manifest["renditions"]})
+    answers = page.evaluate("""async () => Promise.all(
+        [...document.querySelectorAll('.mediapack-downloads a[download]')].map(async a => {
+            const r = await fetch(a.href, {cache: 'no-store'});  // GET: Chromium reports HEAD as aborted
+            return {href: a.getAttribute('href'), status: r.status, length: r.headers.get('Content-Length'),
+                    received: (await r.arrayBuffer()).byteLength};
+        }))""")
+    assert len(answers) == 10 and {a["href"] for a in answers} >= {
+        "media/one/small.jpg", "media/clip/240p.mp4", "media/clip/poster.jpg", "media/clip/captions.vtt",
+        f"packages/{SLUG}-web.zip", f"packages/{SLUG}-full.zip"}
+    for answer in answers:
+        size = sizes[answer["href"]]
+        assert (answer["status"], int(answer["length"]), answer["received"]) == (200, size, size), answer
+
+
+def test_clicking_the_video_link_downloads_the_file(visit: dict) -> None:
+    page: Page = visit["page"]
+    with page.expect_download(timeout=WAIT_MS) as event:
+        page.get_by_role("link", name="240p MP4").click()
+    download = event.value
+    assert download.failure() is None
+    size = {r["href"]: r["sizeInBytes"] for r in embedded_manifest(page)["associations"][2]["renditions"]}
+    assert download.suggested_filename == "240p.mp4"
+    assert Path(download.path()).stat().st_size == size["media/clip/240p.mp4"]
+
+
+def test_screenshots_at_desktop_and_phone_width_and_in_print(visit: dict) -> None:
+    page: Page = visit["page"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    shots = {"desktop": ARTIFACTS / "browser-desktop.png", "phone": ARTIFACTS / "browser-phone.png",
+             "print": ARTIFACTS / "browser-print.png"}
+    page.screenshot(path=shots["desktop"], full_page=True)
+    page.set_viewport_size(PHONE)
+    try:
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, "the page scrolls sideways on a phone"
+        page.screenshot(path=shots["phone"], full_page=True)
+        page.emulate_media(media="print")
+        assert page.locator("video").is_hidden() and page.locator(".mediapack-downloads").is_hidden()
+        assert page.locator("figure.media-video figcaption").is_visible()  # the caption stays on paper
+        page.screenshot(path=shots["print"], full_page=True)
+        # With --base-url the links are absolute: then the block prints, each URL written out.
+        page.evaluate("document.querySelectorAll('.mediapack-downloads a').forEach(a => a.href = a.href)")
+        assert page.locator(".mediapack-downloads").is_visible()
+        printed = page.evaluate("getComputedStyle(document.querySelector('.mediapack-downloads a'), '::after')"
+                                ".content")
+        assert printed == f'" <{visit["site"]}media/one/small.jpg>"'
+    finally:
+        page.emulate_media(media="screen")
+        page.set_viewport_size(DESKTOP)
+    for name, path in shots.items():
+        with Image.open(path) as shot:
+            assert shot.width == (DESKTOP if name == "desktop" else PHONE)["width"] and shot.height > 600, name
+
+
+def test_no_console_errors_failed_requests_or_requests_elsewhere(visit: dict) -> None:
+    log = visit["log"]
+    assert log["errors"] == [] and log["failed"] == [] and log["foreign"] == []
+    assert all(url.startswith(visit["site"]) for url in log["requests"])
+    assert visit["site"] + "media/clip/captions.vtt" in log["requests"]

@@ -1,0 +1,225 @@
+"""The rendition cache: hits, misses, invalidation, damage and interruption, and what a rebuild re-encodes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from conftest import make_photo, make_video, run_cli, write_story
+from mediapack import cache as cache_module
+from mediapack.build import build, without_credit
+from mediapack.cache import CacheEntry, RenditionCache, file_digest, rendition_key
+from mediapack.config import PhotoSettings, PhotoSize, Settings, VideoRung, VideoSettings
+from mediapack.metadata import read_embedded_metadata
+from mediapack.model import MediaItem, Rendition
+from mediapack.photos import embed_photo_metadata, make_photo_renditions
+
+KEY = "ab" + "0" * 62
+REL = Path("media/x")
+# Small sizes and a one-rung ladder keep every build here quick.
+FAST = Settings(
+    photos=PhotoSettings(sizes=(PhotoSize("medium", 400, ("jpg", "webp")), PhotoSize("thumb", 160)), square=100),
+    video=VideoSettings(ladder=(VideoRung("240p", 240, "800k", "1600k"),), preset="ultrafast"),
+)
+
+
+def entry_files(tmp_path: Path, *names: str) -> tuple[Path, CacheEntry]:
+    folder = tmp_path / "made" / REL
+    folder.mkdir(parents=True)
+    renditions = []
+    for index, name in enumerate(names):
+        (folder / name).write_bytes(bytes([index]) * (100 + index))
+        renditions.append(Rendition(name=name, path=REL / name, content_type="image/jpeg", size_bytes=100 + index,
+                                    width=10, height=10))
+    return folder, CacheEntry(tuple(renditions), (3, 4))
+
+
+def test_a_stored_entry_is_fetched_with_its_files(tmp_path: Path) -> None:
+    made, entry = entry_files(tmp_path, "a.jpg", "b.webp")
+    cache = RenditionCache(tmp_path / "cache")
+    cache.store(KEY, made, entry)
+    target = tmp_path / "next" / REL
+    hit = cache.fetch(KEY, target, REL)
+    assert hit == entry
+    assert (target / "a.jpg").read_bytes() == (made / "a.jpg").read_bytes()
+    assert (target / "b.webp").read_bytes() == (made / "b.webp").read_bytes()
+
+
+def test_an_unknown_key_or_a_disabled_cache_is_a_miss(tmp_path: Path) -> None:
+    made, entry = entry_files(tmp_path, "a.jpg")
+    assert RenditionCache(tmp_path / "cache").fetch(KEY, tmp_path / "t", REL) is None
+    disabled = RenditionCache(None)
+    disabled.store(KEY, made, entry)
+    assert disabled.fetch(KEY, tmp_path / "t", REL) is None
+
+
+def test_a_damaged_entry_is_a_miss_and_gets_replaced(tmp_path: Path) -> None:
+    made, entry = entry_files(tmp_path, "a.jpg")
+    cache = RenditionCache(tmp_path / "cache")
+    cache.store(KEY, made, entry)
+    stored = tmp_path / "cache" / KEY[:2] / KEY / "a.jpg"
+    stored.write_bytes(b"truncated")
+    assert cache.fetch(KEY, tmp_path / "t", REL) is None
+    cache.store(KEY, made, entry)
+    assert cache.fetch(KEY, tmp_path / "t2", REL) == entry
+    assert [p.name for p in (tmp_path / "cache" / KEY[:2]).iterdir()] == [KEY]
+
+
+def test_an_interrupted_store_leaves_no_entry_and_no_temporary_files(tmp_path: Path, monkeypatch) -> None:
+    made, entry = entry_files(tmp_path, "a.jpg", "b.jpg")
+    copied, real_copy = [], shutil.copyfile
+
+    def copy_then_stop(src, dst):
+        if copied:
+            raise KeyboardInterrupt
+        copied.append(real_copy(src, dst))
+
+    monkeypatch.setattr(cache_module.shutil, "copyfile", copy_then_stop)
+    cache = RenditionCache(tmp_path / "cache")
+    with pytest.raises(KeyboardInterrupt):
+        cache.store(KEY, made, entry)
+    monkeypatch.undo()
+    assert list((tmp_path / "cache" / KEY[:2]).iterdir()) == []
+    assert cache.fetch(KEY, tmp_path / "t", REL) is None
+
+
+def test_two_builds_storing_one_key_keep_one_complete_entry(tmp_path: Path) -> None:
+    made, entry = entry_files(tmp_path, "a.jpg")
+    first, second = RenditionCache(tmp_path / "cache"), RenditionCache(tmp_path / "cache")
+    first.store(KEY, made, entry)
+    second.store(KEY, made, entry)
+    assert [p.name for p in (tmp_path / "cache" / KEY[:2]).iterdir()] == [KEY]
+    assert second.fetch(KEY, tmp_path / "t", REL) == entry
+
+
+def test_the_key_follows_source_settings_and_algorithm_version(monkeypatch) -> None:
+    base = rendition_key("video", "d" * 64, FAST.video)
+    assert rendition_key("video", "d" * 64, FAST.video) == base
+    assert rendition_key("video", "e" * 64, FAST.video) != base
+    assert rendition_key("video", "d" * 64, replace(FAST.video, crf=30)) != base
+    monkeypatch.setitem(cache_module.ALGORITHM_VERSION, "video", cache_module.ALGORITHM_VERSION["video"] + 1)
+    assert rendition_key("video", "d" * 64, FAST.video) != base
+
+
+@pytest.mark.parametrize("caption", ["Plain caption", "Ünïcødé & <xml> \"quotes\" ]]> \x00\x07 end",
+                                     "long " * 600])
+def test_credit_added_to_a_credit_less_rendition_matches_a_direct_encode(tmp_path: Path, caption: str) -> None:
+    source = make_photo(tmp_path / "p.jpg", (500, 400))
+    item = MediaItem("p", Path("p.jpg"), caption=caption, credit="Ann/Agency", alt="Alt <text>",
+                     copyright="© 2026 Example", creator="Ann")
+    direct, _ = make_photo_renditions(item, source, tmp_path / "direct", FAST.photos)
+    bare, _ = make_photo_renditions(without_credit(item), source, tmp_path / "bare", FAST.photos)
+    assert [r.path for r in direct] == [r.path for r in bare]
+    for rendition in bare:
+        embed_photo_metadata(tmp_path / "bare" / rendition.path, item)
+        spliced = (tmp_path / "bare" / rendition.path).read_bytes()
+        assert spliced == (tmp_path / "direct" / rendition.path).read_bytes(), rendition.path
+    found = read_embedded_metadata(tmp_path / "bare" / "media" / "p" / "medium.webp")
+    assert found.credit == "Ann/Agency" and found.alt == "Alt <text>"
+
+
+# --- what a rebuild re-encodes -------------------------------------------------------------------
+
+def mixed_story(folder: Path, caption: str = "A harbour") -> Path:
+    make_photo(folder / "photos" / "p.jpg", (640, 480))
+    make_video(folder / "video" / "v.mp4", seconds=1.0, size=(320, 240))
+    write_story(folder, f"""
+        headline: Cache story
+        published: 2026-06-20T09:30:00Z
+        media:
+          - {{id: p, file: photos/p.jpg, caption: "{caption}", credit: Ann, alt: A photo}}
+          - {{id: v, file: video/v.mp4, caption: A clip, credit: Bo}}
+        """)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def warm(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A mixed story built once (cold) into a cache that the tests below rebuild against."""
+    base = tmp_path_factory.mktemp("cache")
+    story = mixed_story(base / "story")
+    first = build(story, base / "out", FAST, cache_dir=base / "cache")
+    media = base / "out" / first.slug / "media"
+    counts = {kind: len(list((media / kind).iterdir())) for kind in ("p", "v")}
+    return {"base": base, "story": story, "first": first, "counts": counts}
+
+
+def test_a_cold_build_makes_everything_and_a_warm_one_nothing(warm: dict, tmp_path: Path) -> None:
+    assert warm["first"].built == sum(warm["counts"].values()) and warm["first"].cached == 0
+    again = build(warm["story"], tmp_path / "out", FAST, cache_dir=warm["base"] / "cache")
+    assert again.built == 0 and again.cached == warm["first"].built
+    cold, hot = warm["first"].output, again.output
+    files = sorted(p.relative_to(cold) for p in cold.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(hot) for p in hot.rglob("*") if p.is_file())
+    for rel in files:
+        assert (cold / rel).read_bytes() == (hot / rel).read_bytes(), rel
+
+
+def test_a_photo_setting_change_re_encodes_only_the_photo(warm: dict, tmp_path: Path) -> None:
+    settings = replace(FAST, photos=replace(FAST.photos, jpeg_quality=70))
+    result = build(warm["story"], tmp_path / "out", settings, cache_dir=warm["base"] / "cache")
+    assert (result.built, result.cached) == (warm["counts"]["p"], warm["counts"]["v"])
+
+
+def test_a_video_ladder_change_re_encodes_only_the_video(warm: dict, tmp_path: Path) -> None:
+    ladder = (VideoRung("180p", 180, "500k", "1M"),)
+    settings = replace(FAST, video=replace(FAST.video, ladder=ladder))
+    result = build(warm["story"], tmp_path / "out", settings, cache_dir=warm["base"] / "cache")
+    assert result.cached == warm["counts"]["p"]
+    assert result.built == len(list((result.output / "media" / "v").iterdir()))
+    assert (result.output / "media" / "v" / "180p.mp4").is_file()
+
+
+def test_an_algorithm_version_bump_invalidates_only_its_kind(warm: dict, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setitem(cache_module.ALGORITHM_VERSION, "video", cache_module.ALGORITHM_VERSION["video"] + 1)
+    result = build(warm["story"], tmp_path / "out", FAST, cache_dir=warm["base"] / "cache")
+    assert (result.built, result.cached) == (warm["counts"]["v"], warm["counts"]["p"])
+
+
+def test_no_cache_re_encodes_everything(warm: dict, tmp_path: Path) -> None:
+    result = build(warm["story"], tmp_path / "out", FAST, cache_dir=None)
+    assert result.cached == 0 and result.built == warm["first"].built
+
+
+def test_a_caption_edit_re_encodes_no_media_and_reaches_the_files(tmp_path: Path) -> None:
+    story = mixed_story(tmp_path / "story", caption="Old caption")
+    args = ("build", str(story), "--out", str(tmp_path / "out"), "--json")
+    cold = run_cli(*args)
+    assert cold.returncode == 0, cold.stderr
+    (story / "story.md").write_text((story / "story.md").read_text().replace("Old caption", "New caption"))
+    edited = run_cli(*args)
+    assert edited.returncode == 0, edited.stderr
+    before, after = json.loads(cold.stdout)["stories"][0], json.loads(edited.stdout)["stories"][0]
+    assert after["built"] == 0 and after["cached"] == before["built"]
+    root = Path(after["output"])
+    photos = sorted((root / "media" / "p").iterdir())
+    assert {p.suffix for p in photos} == {".jpg", ".webp"}
+    for photo in photos:
+        assert read_embedded_metadata(photo).caption == "New caption", photo.name
+    manifest = json.loads((root / "manifest.json").read_text())
+    for association in manifest["associations"]:
+        for rendition in association["renditions"]:
+            assert (root / rendition["href"]).stat().st_size == rendition["sizeInBytes"], rendition["href"]
+    assert run_cli("verify", str(root)).returncode == 0
+
+
+def test_with_avif_configured_a_caption_edit_still_reaches_the_files(tmp_path: Path) -> None:
+    make_photo(tmp_path / "story" / "p.jpg", (400, 300))
+    story = write_story(tmp_path / "story", "headline: Avif\nmedia:\n  - {id: p, file: p.jpg, caption: Old, "
+                        "credit: Ann, alt: A}\n")
+    settings = replace(FAST, photos=PhotoSettings(sizes=(PhotoSize("small", 200, ("jpg", "avif")),), square=0))
+    build(story, tmp_path / "out", settings, cache_dir=tmp_path / "cache")
+    (story / "story.md").write_text((story / "story.md").read_text().replace("Old", "New"))
+    result = build(story, tmp_path / "out", settings, cache_dir=tmp_path / "cache")
+    for name in ("small.jpg", "small.avif"):
+        assert read_embedded_metadata(result.output / "media" / "p" / name).caption == "New", name
+
+
+def test_file_digest_reads_the_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"abc")
+    assert file_digest(path) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
