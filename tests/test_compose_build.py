@@ -78,3 +78,17 @@ def test_a_slideshow_without_photos_is_refused_before_anything_is_written(tmp_pa
     assert proc.returncode == 1
     assert "compose.slideshow" in proc.stderr and "no photos" in proc.stderr
     assert not (tmp_path / "dist" / "no-photos").exists()
+
+
+def test_nothing_is_composed_unless_asked_and_mediapack_toml_can_ask(tmp_path: Path) -> None:
+    story = make_tiny_story(tmp_path / "story")
+    out = tmp_path / "dist"
+    assert run_cli("build", str(story), "--out", str(out)).returncode == 0
+    media = out / SLUG / "media"
+    assert not (media / "slideshow").exists()
+    assert not list(media.glob("*/social-*"))
+    (story / "mediapack.toml").write_text("[compose]\nsocial = true\n")
+    proc = run_cli("build", str(story), "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in media.glob("*/social-*")) == ["social-1x1.mp4", "social-9x16.mp4"]
+    assert not (media / "slideshow").exists()
