@@ -14,19 +14,22 @@ Every approach makes the default ladder (1080p, 720p, 480p, 360p) with mediapack
   (e) 1080p alone  the top rung by itself: the floor for any approach
   (f) decode only  ffmpeg -f null: what reading the source costs
 
-(b), (c) and (e) give x264 the ffmpeg.threads setting (4) on every rung; mediapack gives the top rung
-that many and the smaller rungs fewer, in proportion to their pixels. Each approach runs in its own
-child process; its wall time, CPU time (user + system, less sensitive to other load than wall time)
-and peak memory come from wait4(). For mediapack, the time is that of the transcode_video call (not
-the interpreter's start-up), and CPU and peak memory are those of its ffmpeg (the children of a fresh
-interpreter), the peak measured at 10 s and at full length to show it does not grow with the
-duration. (c) and (d) run --repeat times, alternately, and the faster run of each is compared.
+(a), (b), (c) and (e) leave x264's thread count to ffmpeg, as a person would (3 frame threads on
+2 cores); mediapack runs each x264 on one thread (its ffmpeg.threads default), the only count that
+gives byte-identical files once maxrate/bufsize engage, and gets its parallelism from encoding the
+rungs side by side. Each approach runs in its own child process; its wall time, CPU time (user +
+system, less sensitive to other load than wall time) and peak memory come from wait4(). For
+mediapack, the time is that of the transcode_video call (not the interpreter's start-up), and CPU and
+peak memory are those of its ffmpeg (the children of a fresh interpreter), the peak measured at 10 s
+and at full length to show it does not grow with the duration. (c) and (d) run --repeat times,
+alternately; the faster run of each is compared, and their outputs are checked for identical bytes.
 The source clips are generated once and kept in $TMPDIR/mediapack-bench/.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import resource
@@ -53,12 +56,23 @@ TARGETS = {"moviepy": 4.0, "per-rung": 1.45, "hand-written": 1.05, "memory_mb": 
 
 @dataclass(frozen=True)
 class Measured:
-    """One approach's cost: wall seconds, CPU seconds, peak RSS in MB, bytes written."""
+    """One approach's cost: wall seconds, CPU seconds, peak RSS in MB, bytes written and their digest."""
 
     seconds: float
     cpu: float
     peak_mb: float
     output_bytes: int
+    digest: str = ""
+
+
+def written(out: Path) -> tuple[int, str]:
+    """Return the size and a digest of the video files in ``out``."""
+    digest, size = hashlib.sha256(), 0
+    for path in sorted(out.rglob("*.mp4")):
+        data = path.read_bytes()
+        digest.update(path.name.encode() + data)
+        size += len(data)
+    return sum(p.stat().st_size for p in out.rglob("*") if p.is_file()), digest.hexdigest()[:12]
 
 
 # --- the source ----------------------------------------------------------------------------------
@@ -97,8 +111,7 @@ def rungs(source: Path) -> list[tuple[str, int, int, str, str]]:
 def x264(maxrate: str, bufsize: str, gop: int) -> list[str]:
     return ["-c:v", "libx264", "-profile:v", VIDEO.profile, "-preset", VIDEO.preset, "-crf", str(VIDEO.crf),
             "-maxrate", maxrate, "-bufsize", bufsize, "-g", str(gop), "-keyint_min", str(gop),
-            "-sc_threshold", "0", "-pix_fmt", "yuv420p", "-threads", str(SETTINGS.ffmpeg.threads),
-            "-movflags", "+faststart"]
+            "-sc_threshold", "0", "-pix_fmt", "yuv420p", "-movflags", "+faststart"]
 
 
 AAC = ["-c:a", "aac", "-b:a", VIDEO.audio_bitrate, "-ac", "2", "-ar", str(VIDEO.audio_rate)]
@@ -165,8 +178,7 @@ def measure(commands: list[list[str]], out: Path) -> Measured:
             raise SystemExit(f"failed ({proc.returncode}): {' '.join(argv)}")
         cpu += usage.ru_utime + usage.ru_stime
         peak = max(peak, usage.ru_maxrss / 1024)
-    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
-    return Measured(seconds, cpu, peak, size)
+    return Measured(seconds, cpu, peak, *written(out))
 
 
 def child(kind: str, source: Path, out: Path) -> list[str]:
@@ -212,8 +224,7 @@ def measure_mediapack(source: Path, out: Path) -> Measured:
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit("mediapack failed")
     found = json.loads(stdout)
-    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
-    return Measured(found["seconds"], found["ffmpeg_cpu"], found["ffmpeg_peak_mb"], size)
+    return Measured(found["seconds"], found["ffmpeg_cpu"], found["ffmpeg_peak_mb"], *written(out))
 
 
 def load() -> str:
@@ -244,6 +255,7 @@ def main() -> None:
           f"{info.size_bytes * 8 / info.duration / 1e6:.1f} Mb/s, {info.audio_channels} ch audio ({source})")
     print(f"cores: {os.cpu_count()}, load average at start: {load()}\n")
     results: dict[str, Measured] = {}
+    digests: dict[str, set[str]] = {}
     with tempfile.TemporaryDirectory(prefix="video-bench-", dir=BENCH) as tmp:
         work = Path(tmp)
         decode = [[ffmpeg, "-hide_banner", "-loglevel", "error", "-i", str(source), "-f", "null", "-"]]
@@ -262,6 +274,7 @@ def main() -> None:
             m = run()
             print(f"{label:<24} {m.seconds:8.1f} s  cpu {m.cpu:7.1f} s  peak {m.peak_mb:6.0f} MB  "
                   f"out {m.output_bytes / 1e6:6.1f} MB  (load {before} -> {load()})", flush=True)
+            digests.setdefault(label, set()).add(m.digest)
             if label not in results or m.seconds < results[label].seconds:
                 results[label] = m
         peak_short = measure_mediapack(short, work / "d-short").peak_mb
@@ -280,6 +293,10 @@ def main() -> None:
     ratio("(d) mediapack / (f) decode only", ours, results["(f) decode only"], "")
     print(f"\nmediapack ffmpeg peak memory: {peak_short:.0f} MB at {min(10, args.seconds)} s, "
           f"{ours.peak_mb:.0f} MB at {args.seconds} s (target < {TARGETS['memory_mb']} MB, flat)")
+    for label in ("(c) hand-written split", "(d) mediapack"):
+        if args.repeat > 1:
+            same = "identical" if len(digests[label]) == 1 else "DIFFERENT"
+            print(f"{label}: the video files of its {args.repeat} runs are {same}")
     print(f"load average at end: {load()}")
 
 

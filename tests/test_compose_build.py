@@ -8,6 +8,7 @@ from pathlib import Path
 
 import av
 import pytest
+
 from conftest import make_tiny_story, make_video, run_cli, write_story
 
 SLUG = "tiny-story-test"

@@ -30,6 +30,6 @@ def test_moviepy_renders_a_clip_with_this_pillow(tmp_path: Path) -> None:
     with av.open(str(target)) as container:
         frame = next(container.decode(video=0)).to_image()
     assert frame.size == (160, 120)
-    red, green, blue = frame.getpixel((20, 15))
+    red, _green, blue = frame.getpixel((20, 15))
     assert red > 150 and blue < 100, "the resized still is composited on top"
     assert frame.getpixel((150, 110))[2] > 150, "the blue background shows elsewhere"

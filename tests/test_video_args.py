@@ -75,7 +75,7 @@ def test_ladder_args_decode_once_and_split_to_every_output(tmp_path: Path) -> No
     assert option_values(args, "-maxrate") == ["6M", "3M", "1500k", "800k"]
     assert option_values(args, "-bufsize") == ["12M", "6M", "3M", "1600k"]
     assert option_values(args, "-g") == ["60"] * 4 and option_values(args, "-sc_threshold") == ["0"] * 4
-    assert option_values(args, "-threads") == ["4", "2", "1", "1"]  # in proportion to each rung's pixels
+    assert option_values(args, "-threads") == ["1"] * 4  # one x264 thread each: reproducible bytes
     assert option_values(args, "-movflags") == ["+faststart"] * 4
     assert option_values(args, "-map_metadata") == ["-1"] * 7
     assert option_values(args, "-c:a") == ["aac"] * 4 and option_values(args, "-ac") == ["2"] * 4
@@ -86,6 +86,13 @@ def test_ladder_args_decode_once_and_split_to_every_output(tmp_path: Path) -> No
     assert option_values(args, "-c:v") == ["libx264"] * 4 + ["mjpeg", "libwebp", "mjpeg"]
     outputs = [a for a in args if a.startswith("file:") and a != f"file:{source}"]
     assert outputs == [f"file:{p}" for p in targets.values()]
+
+
+def test_more_x264_threads_go_to_the_larger_rungs() -> None:
+    settings = replace(Settings(), ffmpeg=replace(Settings().ffmpeg, threads=4))
+    assert option_values(ladder_graph(hd_info(), settings)[0], "-threads") == ["4", "2", "1", "1"]
+    settings = replace(Settings(), ffmpeg=replace(Settings().ffmpeg, threads=0))  # 0: ffmpeg chooses
+    assert "-threads" not in ladder_graph(hd_info(), settings)[0]
 
 
 def test_ladder_args_without_poster_or_audio(tmp_path: Path) -> None:

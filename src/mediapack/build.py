@@ -34,7 +34,7 @@ from .model import (
 from .output import LOCK_TIMEOUT, clear_leftovers, story_lock, swap_into_place
 from .packages import write_checksums, write_packages, zip_timestamp
 from .page import write_article
-from .photos import embed_photo_metadata, make_photo_renditions
+from .photos import embed_photo_metadata, make_photo_renditions, sniff_format
 from .probe import probe_file
 from .story import Findings, apply_embedded_metadata, read_story
 from .video import package_audio, transcode_video
@@ -106,14 +106,41 @@ def check_compositions(story: Story, infos: dict[str, MediaInfo], settings: Sett
 
 
 def probe_media(story: Story, settings: Settings, findings: Findings) -> dict[str, MediaInfo]:
-    """Probe every media file; record undecodable ones as problems."""
+    """Probe every media file; record undecodable ones, and ones beyond the limits, as problems."""
     infos = {}
     for item in story.media:
+        path = story.folder / item.file
         try:
-            infos[item.id] = probe_file(story.folder / item.file, settings.photos.max_pixels)
+            check_size(path, sniff_format(path) is not None, settings)  # before a byte of it is decoded
+            info = probe_file(path, settings.photos.max_pixels)
+            check_size(path, info.kind == PHOTO, settings)
+            check_video_limits(path, info, settings)
+            infos[item.id] = info
         except InputError as exc:
             findings.error(None, f"media[{item.id}]", exc.message)
     return infos
+
+
+def check_size(path: Path, photo: bool, settings: Settings) -> None:
+    """Raise InputError if the file is larger than photos.max_bytes (a photo) or video.max_bytes."""
+    limit, key = (settings.photos.max_bytes, "photos") if photo else (settings.video.max_bytes, "video")
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return  # probing says why it cannot be read
+    if size > limit:
+        raise InputError(f"{path}: {size} bytes is over the size limit of {limit} ({key}.max_bytes)")
+
+
+def check_video_limits(path: Path, info: MediaInfo, settings: Settings) -> None:
+    """Raise InputError if a video is over video.max_pixels or a video or audio over video.max_duration."""
+    video = settings.video
+    if info.kind == VIDEO and info.width * info.height > video.max_pixels:
+        raise InputError(f"{path}: {info.width}x{info.height} video is over the pixel limit of "
+                         f"{video.max_pixels} (video.max_pixels)")
+    if info.kind in (VIDEO, AUDIO) and info.duration is not None and info.duration > video.max_duration:
+        raise InputError(f"{path}: {info.duration:.0f} s is over the duration limit of {video.max_duration:g} s "
+                         "(video.max_duration)")
 
 
 def build(folder: Path, out_dir: Path, settings: Settings, *, base_url: str | None = None,
@@ -222,12 +249,13 @@ def make_media(story: Story, infos: dict[str, MediaInfo], staging: Path, setting
 def media_key(story: Story, item: MediaItem, info: MediaInfo, settings: Settings, ff: FFmpeg | None) -> str:
     """Return an item's cache key: its source bytes, the settings that shape its files, the algorithm."""
     if info.kind == PHOTO:
-        spec: object = replace(settings.photos, max_pixels=0)  # the pixel limit changes no output
+        spec: object = replace(settings.photos, max_pixels=0, max_bytes=0)  # limits change no output
         if not credit_is_spliced(settings):
             spec = (spec, item.caption, item.credit, item.creator, item.copyright, item.alt)
     else:
         subtitles = file_digest(story.folder / item.subtitles) if item.subtitles else None
-        spec = (settings.video, settings.ffmpeg.threads, item.poster_at, subtitles, ff.version if ff else None)
+        video = replace(settings.video, max_pixels=0, max_duration=0.0, max_bytes=0)  # limits change no output
+        spec = (video, settings.ffmpeg.threads, item.poster_at, subtitles, ff.version if ff else None)
         if info.kind == VIDEO and story.compose is not None and story.compose.social:
             from .compose import social_spec
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import signal
 import sys
 from collections.abc import Callable
@@ -122,7 +123,7 @@ def _summary(outcome: Outcome) -> dict:
     result = outcome.result
     return {**summary, "slug": result.slug, "output": str(result.output),
             "packages": [str(p) for p in result.packages], "built": result.built, "cached": result.cached,
-            "warnings": list(result.warnings), "errors": [], "seconds": result.seconds}
+            "warnings": [single_line(w) for w in result.warnings], "errors": [], "seconds": result.seconds}
 
 
 def _fail(error: MediapackError, as_json: bool) -> NoReturn:
@@ -133,8 +134,10 @@ def _fail(error: MediapackError, as_json: bool) -> NoReturn:
     raise error
 
 
-def _print_json(summary: dict) -> None:
-    print(json.dumps(summary, ensure_ascii=False, indent=2), flush=True)
+def _print_json(summary: object) -> None:
+    text = json.dumps(summary, ensure_ascii=False, indent=2)
+    # json escapes C0 controls but not DEL and C1 (U+009B is a terminal's CSI): escape those too.
+    print(re.sub(r"[\x7f-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", text), flush=True)
 
 
 @app.command("check")
@@ -154,8 +157,8 @@ def check_command(
             continue
         for warning in checked.warnings:
             _err(f"warning: {single_line(str(warning))}")
-        _err(f"ok: {checked.story.source} ({len(checked.story.media)} media items, "
-             f"{len(checked.warnings)} warning(s))")
+        _err(single_line(f"ok: {checked.story.source} ({len(checked.story.media)} media items, "
+                         f"{len(checked.warnings)} warning(s))", 1000))
     if worst:
         raise typer.Exit(worst)
 
@@ -188,10 +191,10 @@ def probe_command(
             worst = max(worst, exc.exit_code)
             _print_error(exc)
     if as_json:
-        print(json.dumps(results, ensure_ascii=False, indent=2))
+        _print_json(results)
     else:
         for result in results:
-            print(result["file"])
+            print(single_line(result["file"], 1000))
             for key, value in result.items():
                 if key != "file" and value not in (None, "", [], {}):
                     print(f"  {key}: {single_line(str(value))}")
@@ -213,7 +216,7 @@ def doctor_command(
     config: ConfigOpt = None,
 ) -> None:
     """Show the ffmpeg in use (path, version, encoders), PyAV and Pillow features; exit 3 if something is missing."""
-    settings = load_settings(Path.cwd(), config)
+    settings = load_settings(Path.cwd(), config, is_story=False)
     ok = run_doctor(settings, print)
     if not ok:
         raise typer.Exit(3)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .errors import shown
+
 if TYPE_CHECKING:
     from .story import Findings
 
@@ -39,7 +41,7 @@ def parse_compose(value: object, source: Path, findings: Findings, *, folder: Pa
         unknown = [v for v in value if v not in COMPOSITIONS]
         if unknown:
             known = ", ".join(COMPOSITIONS)
-            findings.error(source, "compose", f"unknown composition {unknown[0]!r} (known: {known})")
+            findings.error(source, "compose", f"unknown composition {shown(unknown[0])} (known: {known})")
             return None
         return ComposeRequest(slideshow="slideshow" in value, social="social" in value) if value else None
     if not isinstance(value, dict):
@@ -54,10 +56,10 @@ def parse_compose(value: object, source: Path, findings: Findings, *, folder: Pa
             findings.error(source, f"compose.{key}", "must be true or false")
     seconds = value.get("seconds_per_photo", ComposeRequest.seconds_per_photo)
     if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 1 <= seconds <= 60:
-        findings.error(source, "compose.seconds_per_photo", f"must be from 1 to 60 seconds, not {seconds!r}")
+        findings.error(source, "compose.seconds_per_photo", f"must be from 1 to 60 seconds, not {shown(seconds)}")
     formats = value.get("formats", list(ComposeRequest.formats))
-    if (not isinstance(formats, list) or not formats or len(set(map(str, formats))) != len(formats)
-            or not all(isinstance(f, str) and f in FORMATS for f in formats)):
+    if (not isinstance(formats, list) or not formats  # strings first: str() of an alias bomb never ends
+            or not all(isinstance(f, str) and f in FORMATS for f in formats) or len(set(formats)) != len(formats)):
         known = ", ".join(map(repr, FORMATS))
         findings.error(source, "compose.formats", f"must be a list drawn from {known}")
     bed = None

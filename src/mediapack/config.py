@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, Problem
+from .errors import ConfigError, Problem, shown
 
 CONFIG_NAME = "mediapack.toml"
+MAX_CONFIG_BYTES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class PhotoSettings:
     webp_quality: int = 80
     avif_quality: int = 60
     max_pixels: int = 100_000_000  # decompression-bomb guard
+    max_bytes: int = 500_000_000  # a larger photo file is refused before it is read
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,10 @@ class VideoSettings:
     # the dynamics of the source's sound, which a newsroom should choose, not find.
     loudness: bool = False
     loudness_target: float = -16.0  # integrated LUFS when loudness is on; -16 suits the web (-70 .. -5)
+    # Limits for untrusted sources (audio too): beyond them a file is refused, not encoded.
+    max_pixels: int = 8192 * 4320  # displayed width x height: 8K
+    max_duration: float = 4 * 3600.0  # seconds
+    max_bytes: int = 20_000_000_000  # a larger file is refused before it is read
 
 
 @dataclass(frozen=True)
@@ -86,8 +93,10 @@ class FFmpegSettings:
     path: str = ""  # empty: MEDIAPACK_FFMPEG, then imageio-ffmpeg's bundled binary
     timeout: float = 600.0  # floor, in seconds, for any one ffmpeg run
     timeout_per_second: float = 20.0  # added per second of source media
-    # A fixed x264 thread count keeps encodes byte-identical across machines; 0 lets ffmpeg choose.
-    threads: int = 4
+    # x264 threads per encoder (the ladder gives smaller rungs fewer; 0 lets ffmpeg choose). Only 1 keeps
+    # encodes byte-identical: with more, x264's maxrate/bufsize control depends on thread timing. The
+    # ladder's rungs encode side by side, so 1 costs no time on a few cores (see benchmarks/README.md).
+    threads: int = 1
 
 
 @dataclass(frozen=True)
@@ -105,6 +114,14 @@ class Settings:
     sources: tuple[Path, ...] = ()  # the config files that were read, outermost first
 
 
+# Limits a story folder's own mediapack.toml may lower but not raise: it arrives with the untrusted story.
+LIMITS = ("photos.max_pixels", "photos.max_bytes", "video.max_pixels", "video.max_duration", "video.max_bytes",
+          "ffmpeg.timeout", "ffmpeg.timeout_per_second")
+# Zero would refuse every file or time every run out (timeout_per_second may be 0: a fixed timeout).
+_POSITIVE = {"max_pixels", "max_bytes", "max_duration", "timeout"}
+_SIGNED = {"loudness_target"}  # the one setting that may be negative
+
+
 def find_config_files(story_folder: Path) -> list[Path]:
     """Return every mediapack.toml from the filesystem root down to the story folder."""
     found = []
@@ -115,13 +132,25 @@ def find_config_files(story_folder: Path) -> list[Path]:
     return list(reversed(found))
 
 
-def load_settings(story_folder: Path | None = None, config: Path | None = None) -> Settings:
-    """Load settings from ``--config`` or the story's folder and its parents, reporting all problems."""
+def load_settings(story_folder: Path | None = None, config: Path | None = None, *, is_story: bool = True
+                  ) -> Settings:
+    """Load settings from ``--config`` or the story's folder and its parents, reporting all problems.
+
+    The story folder's own mediapack.toml comes with the (untrusted) story: it may not set ffmpeg.path nor
+    raise a limit. ``is_story=False`` reads a folder that holds no story, such as the one ``doctor`` runs in.
+    """
     paths = [config] if config is not None else (find_config_files(story_folder) if story_folder else [])
     settings = Settings()
     problems: list[Problem] = []
+    own = story_folder.resolve() / CONFIG_NAME if story_folder is not None and config is None and is_story else None
     for path in paths:
+        if path == own and not path.resolve().is_relative_to(path.parent):
+            problems.append(Problem(path, None, "links outside the story folder"))
+            continue
         try:
+            if path.stat().st_size > MAX_CONFIG_BYTES:
+                problems.append(Problem(path, None, f"larger than {MAX_CONFIG_BYTES // 1_000_000} MB"))
+                continue
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             problems.append(Problem(path, None, "config file not found"))
@@ -132,7 +161,9 @@ def load_settings(story_folder: Path | None = None, config: Path | None = None) 
         except tomllib.TOMLDecodeError as exc:
             problems.append(Problem(path, None, f"not valid TOML: {exc}"))
             continue
-        settings = _apply(settings, data, path, problems)
+        before, settings = settings, _apply(settings, data, path, problems)
+        if path == own:
+            _check_story_config(before, settings, data, path, problems)
     if problems:
         raise ConfigError(f"{len(problems)} problem(s) in configuration", problems)
     return replace(settings, sources=tuple(paths))
@@ -175,6 +206,22 @@ def _apply(settings: Settings, data: dict[str, Any], path: Path, problems: list[
                    compose=compose)
 
 
+def _check_story_config(before: Settings, after: Settings, data: dict[str, Any], path: Path,
+                        problems: list[Problem]) -> None:
+    """Refuse what the story's own mediapack.toml may not do: choose the program run, or raise a limit."""
+    if isinstance(data.get("ffmpeg"), dict) and "path" in data["ffmpeg"]:
+        problems.append(Problem(path, "ffmpeg.path", "cannot be set in the story folder's own mediapack.toml "
+                                "(it would run a program the story chose); set it in a parent folder's "
+                                "mediapack.toml, with --config or with MEDIAPACK_FFMPEG"))
+    for key in LIMITS:
+        section, _, name = key.partition(".")
+        old, new = getattr(getattr(before, section), name), getattr(getattr(after, section), name)
+        if new > old:
+            shown = f"{old:g}" if isinstance(old, float) else str(old)
+            problems.append(Problem(path, key, f"cannot be raised above {shown} in the story folder's own "
+                                    "mediapack.toml; raise it in a parent folder's mediapack.toml or with --config"))
+
+
 def _is_table(value: Any, key: str, path: Path, problems: list[Problem]) -> bool:
     if isinstance(value, dict):
         return True
@@ -192,11 +239,20 @@ def _merge_scalars(obj: Any, section: dict[str, Any], prefix: str, path: Path, p
         if expected is None or expected is tuple:
             problems.append(Problem(path, where, "unknown setting"))
         elif expected is float and isinstance(value, int | float) and not isinstance(value, bool):
-            changes[key] = float(value)
+            if not math.isfinite(value):  # nan or inf would switch a timeout or limit off
+                problems.append(Problem(path, where, f"must be a finite number, not {value!r}"))
+            elif value < 0 and key not in _SIGNED:
+                problems.append(Problem(path, where, "must not be negative"))
+            elif value <= 0 and key in _POSITIVE:
+                problems.append(Problem(path, where, "must be more than 0"))
+            else:
+                changes[key] = float(value)
         elif not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
-            problems.append(Problem(path, where, f"must be {_type_name(expected)}, not {value!r}"))
+            problems.append(Problem(path, where, f"must be {_type_name(expected)}, not {shown(value)}"))
         elif expected in (int, float) and value < 0:
             problems.append(Problem(path, where, "must not be negative"))
+        elif expected in (int, float) and value == 0 and key in _POSITIVE:
+            problems.append(Problem(path, where, "must be more than 0"))
         else:
             changes[key] = value
     return replace(obj, **changes)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -143,7 +144,9 @@ def _scaled_poi(poi: tuple[int, int] | None, source: tuple[int, int], r: Renditi
 
 def manifest_json(manifest: dict) -> bytes:
     """Serialise a manifest deterministically as UTF-8 JSON with a final newline."""
-    return (json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8")
+    text = json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False)
+    # json escapes C0 controls but not DEL and C1 (U+009B is a terminal's CSI): escape those too.
+    return (re.sub(r"[\x7f-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", text) + "\n").encode("utf-8")
 
 
 def write_atomic(path: Path, data: bytes) -> Path:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markdown_it.rules_block import StateBlock
 from markupsafe import Markup
 
@@ -55,8 +56,16 @@ def _placement_rule(state: StateBlock, start: int, end: int, silent: bool) -> bo
     return True
 
 
+def _image_as_link(self, tokens, idx, options, env) -> str:
+    """Render a Markdown image in the body as a link to it: the page loads nothing from elsewhere."""
+    src = str(tokens[idx].attrGet("src") or "")
+    text = self.renderInlineAsText(tokens[idx].children or [], options, env) or src
+    return f'<a href="{escapeHtml(src)}">{escapeHtml(text)}</a>'
+
+
 def _make_markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False})  # captions and body are untrusted: no raw HTML
+    md.add_render_rule("image", _image_as_link)
     md.block.ruler.before("paragraph", "media_placement", _placement_rule, {"alt": ["paragraph"]})
     md.add_render_rule("media_placement", lambda self, tokens, idx, options, env:
                        env["media"][tokens[idx].meta["id"]] + "\n")

@@ -51,13 +51,15 @@ def probe_photo(path: Path, max_pixels: int) -> MediaInfo | None:
     try:
         img = Image.open(path)
     except UnidentifiedImageError:
-        if fmt := _sniff(path):
+        if fmt := sniff_format(path):
             raise InputError(f"{path}: not a readable {fmt} image (corrupt header)") from None
         return None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise InputError(f"{path}: image is over the pixel limit of {max_pixels}") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except _DECODE_ERRORS as exc:  # e.g. a PNG text chunk inflating past Pillow's MAX_TEXT_CHUNK
+        raise InputError(f"{path}: corrupt or unsafe image ({single_line(str(exc), 120)})") from None
     with img:
         if img.format in _MOVING_FORMATS:
             return None
@@ -113,6 +115,8 @@ def _decode(source: Path, settings: PhotoSettings
         raise InputError(f"{source}: image is over the pixel limit of {settings.max_pixels}") from None
     except OSError as exc:
         raise InputError(f"{source}: cannot read: {exc.strerror or exc}") from None
+    except _DECODE_ERRORS as exc:
+        raise InputError(f"{source}: corrupt or unsafe image ({single_line(str(exc), 120)})") from None
     with img:
         stored = _check_pixels(source, img, settings.max_pixels)
         long_side, short_side = max(stored), min(stored)
@@ -224,8 +228,8 @@ def _bit_depth(path: Path, img: Image.Image) -> int:
     return {"1": 1, "I": 32, "F": 32}.get(img.mode, 16 if img.mode.startswith("I;16") else 8)
 
 
-def _sniff(path: Path) -> str | None:
-    """Name the photo format a file's first bytes claim, for files Pillow could not open."""
+def sniff_format(path: Path) -> str | None:
+    """Name the photo format a file's first bytes claim, without decoding anything; None if none."""
     try:
         with path.open("rb") as fh:
             head = fh.read(16)

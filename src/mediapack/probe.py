@@ -24,6 +24,7 @@ UNSAFE_DEMUXERS = frozenset({
     "webm_dash_manifest", "dvdvideo", "bluray", "lavfi", "ffmetadata", "alsa", "oss", "pulse", "jack",
     "fbdev", "kmsgrab", "x11grab", "xcbgrab", "video4linux2", "v4l2", "dshow", "gdigrab", "avfoundation",
     "openal", "libcdio", "iec61883", "decklink",
+    "vobsub", "mlv",  # these open files beside the input (.sub, .m00)
 })
 _PLAYLIST_MAGIC = (b"#EXTM3U", b"ffconcat", b"<?xml", b"<MPD", b"v=0")
 _NOT_A_STREAM = "attachment"  # StreamInfo.type for cover art and other attached pictures

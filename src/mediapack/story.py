@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from .compose_request import parse_compose
-from .errors import Problem
+from .errors import Problem, shown, single_line
 from .metadata import read_embedded_metadata
 from .model import MediaItem, Story
 
@@ -25,6 +25,7 @@ KNOWN_KEYS = {"headline", "slug", "standfirst", "byline", "section", "published"
               "language", "copyright", "media", "compose"}
 MEDIA_KEYS = {"id", "file", "caption", "credit", "alt", "creator", "copyright", "subtitles", "poster_at"}
 MAX_STORY_BYTES = 2_000_000
+MAX_SUBTITLE_BYTES = 10_000_000  # read whole into memory to convert
 
 
 @dataclass
@@ -57,6 +58,9 @@ def read_story(folder: Path, findings: Findings) -> Story | None:
         return None
     if not source.is_file():
         findings.error(source, None, "story.md not found (run `mediapack init` to scaffold one)")
+        return None
+    if not source.resolve().is_relative_to(folder):
+        findings.error(source, None, "links outside the story folder")
         return None
     if source.stat().st_size > MAX_STORY_BYTES:
         findings.error(source, None, f"larger than {MAX_STORY_BYTES // 1_000_000} MB")
@@ -116,6 +120,15 @@ def split_front_matter(text: str, source: Path, findings: Findings) -> tuple[dic
         where = f" (line {mark.line + 2})" if mark is not None else ""
         findings.error(source, None, f"front matter is not valid YAML{where}: {getattr(exc, 'problem', exc)}")
         return None, ""
+    except RecursionError:
+        findings.error(source, None, "front matter is nested too deeply")
+        return None, ""
+    except Exception as exc:  # noqa: BLE001 - PyYAML's constructors raise anything on values like
+        # 2026-02-30, a number of 5000 digits, or "!!timestamp x" and "!!bool maybe"
+        said = single_line(str(exc).split(";")[0], 120) if isinstance(exc, ValueError | OverflowError) else ""
+        findings.error(source, None, "front matter holds a value that cannot be read"
+                       + (f": {said}" if said else " (check its dates, numbers and !! tags)"))
+        return None, ""
     if not isinstance(front, dict):
         findings.error(source, None, "front matter must be a mapping of keys to values")
         return None, ""
@@ -162,12 +175,16 @@ def _date(data: dict, key: str, source: Path, findings: Findings) -> datetime | 
         try:
             parsed = datetime.fromisoformat(value.strip())
         except ValueError:
-            findings.error(source, key, f"not an ISO 8601 date-time like 2026-06-20T09:30:00Z: {value!r}")
+            findings.error(source, key, f"not an ISO 8601 date-time like 2026-06-20T09:30:00Z: {shown(value)}")
             return None
     else:
-        findings.error(source, key, f"not an ISO 8601 date-time like 2026-06-20T09:30:00Z: {value!r}")
+        findings.error(source, key, f"not an ISO 8601 date-time like 2026-06-20T09:30:00Z: {shown(value)}")
         return None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    try:
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-12:00 is past the year 9999 in UTC
+        findings.error(source, key, f"out of range: {shown(value)}")
+        return None
 
 
 def _media_list(value: Any, folder: Path, source: Path, findings: Findings) -> tuple[MediaItem, ...]:
@@ -197,6 +214,9 @@ def _media_list(value: Any, folder: Path, source: Path, findings: Findings) -> t
         subtitles = _inside(entry.get("subtitles"), folder, source, prefix + "subtitles", findings)
         if subtitles is not None and subtitles.suffix.lower() not in SUBTITLE_SUFFIXES:
             findings.error(source, prefix + "subtitles", "must be a .srt or .vtt file")
+        elif subtitles is not None and (folder / subtitles).stat().st_size > MAX_SUBTITLE_BYTES:
+            findings.error(folder / subtitles, prefix + "subtitles",
+                           f"larger than {MAX_SUBTITLE_BYTES // 1_000_000} MB")
         poster_at = entry.get("poster_at")
         if poster_at is not None and (isinstance(poster_at, bool) or not isinstance(poster_at, int | float)
                                       or poster_at < 0):

@@ -243,10 +243,10 @@ def _h264_options(rung: VideoRung, fps: Fraction, video: VideoSettings, threads:
 
 
 def _threads(top: int, pixels: int, top_pixels: int) -> int:
-    """Give a rung x264 threads in proportion to its pixels: the 1080p rung gets the setting, 360p one.
+    """Give a rung x264 threads in proportion to its pixels: the top rung gets the setting, 360p one.
 
-    The encoders run side by side, so the small ones need no frame threads of their own; each frame
-    thread holds frames in flight, and this keeps a 1080p ladder's ffmpeg under 600 MB.
+    The encoders run side by side, so the small ones need no frame threads of their own (each holds
+    frames in flight: memory). The default setting, 1, gives every rung one thread: reproducible bytes.
     """
     return max(1, round(top * pixels / top_pixels)) if top else 0
 

@@ -1,0 +1,184 @@
+"""Hostile inputs shared by tests/hostile: text, forged files, traps that notice being opened, fake ffmpegs."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import stat
+import struct
+import sys
+import threading
+import time
+import zlib
+from pathlib import Path
+
+# Markup, template syntax, Rich markup, an ANSI colour, an OSC title change, a C1 CSI and a bell.
+HOSTILE = ("<script>alert(1)</script> {{ 7*7 }} {% raw %} [bold]red[/bold] "
+           "\x1b[31mansi\x1b]0;pwned\x07 \x9b2Jcsi & 'q' \"qq\"")
+# What a reader may see of it once control characters are dropped (or folded into spaces).
+VISIBLE = ("<script>alert(1)</script>", "{{ 7*7 }}", "{% raw %}", "[bold]red[/bold]")
+# A raw control character in an output file: C0 (tab and newline apart), DEL and C1.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# A terminal escape: ESC, C1 CSI/OSC (as characters or as UTF-8 bytes decoded leniently), or BEL.
+TERMINAL_ESCAPE = re.compile(r"[\x1b\x07\x9b\x9d]")
+
+
+def yaml_text(value: str) -> str:
+    """Quote any text as a YAML double-quoted scalar (JSON escapes are YAML escapes)."""
+    return json.dumps(value, ensure_ascii=True)
+
+
+def snapshot(root: Path) -> dict[str, object]:
+    """Describe every entry under ``root`` (links by target, files by size, mtime and mode), not following links."""
+    found: dict[str, object] = {}
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = Path(folder) / name
+            rel = path.relative_to(root).as_posix()
+            info = path.lstat()
+            if stat.S_ISLNK(info.st_mode):
+                found[rel] = ("link", os.readlink(path))
+            elif stat.S_ISREG(info.st_mode):
+                found[rel] = ("file", info.st_size, info.st_mtime_ns, stat.S_IMODE(info.st_mode))
+            else:
+                found[rel] = ("other", stat.S_IFMT(info.st_mode))
+    return found
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def forged_png(path: Path, width: int, height: int, extra: bytes = b"", idat: bytes | None = None) -> Path:
+    """Write a PNG whose header claims ``width`` x ``height`` (1-bit grey), with ``extra`` chunks before IDAT.
+
+    Without ``idat`` the pixel data is a few bytes: a decompression bomb by pixel count costs nothing to make.
+    """
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    if idat is None:
+        idat = zlib.compress(b"\0" * 64)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + extra + png_chunk(b"IDAT", idat)
+                     + png_chunk(b"IEND", b""))
+    return path
+
+
+def text_bomb(kind: bytes, megabytes: int = 1024) -> bytes:
+    """Return a zTXt or iTXt chunk whose text would inflate to ``megabytes`` MB, from about 1 KB per MB.
+
+    Each megabyte is deflated once and repeated: a full flush makes every copy the same bytes. (The
+    stream's checksum is wrong, which only a reader inflating all of it would ever find out.)
+    """
+    packer = zlib.compressobj(9)
+    head = packer.compress(b"A" * (1 << 20)) + packer.flush(zlib.Z_FULL_FLUSH)
+    block = packer.compress(b"A" * (1 << 20)) + packer.flush(zlib.Z_FULL_FLUSH)
+    packed = head + block * (megabytes - 1) + packer.flush()
+    body = b"Comment\0\0" + packed if kind == b"zTXt" else b"Comment\0\1\0\0\0" + packed
+    return png_chunk(kind, body)
+
+
+def iim(*datasets: tuple[int, int, bytes]) -> bytes:
+    """Encode IPTC IIM datasets (record, number, value)."""
+    return b"".join(bytes([0x1C, rec, num]) + len(value).to_bytes(2, "big") + value for rec, num, value in datasets)
+
+
+def with_iptc(path: Path, caption: str, credit: str) -> Path:
+    """Splice an IPTC IIM block (UTF-8, caption 2:120, credit 2:110) into an existing JPEG."""
+    data = iim((1, 90, b"\x1b%G"), (2, 120, caption.encode()), (2, 110, credit.encode()))
+    resource = b"8BIM" + (0x0404).to_bytes(2, "big") + b"\x00\x00" + len(data).to_bytes(4, "big") + data
+    resource += b"\x00" * (len(data) % 2)
+    payload = b"Photoshop 3.0\x00" + resource
+    jpeg = path.read_bytes()
+    path.write_bytes(jpeg[:2] + b"\xff\xed" + (len(payload) + 2).to_bytes(2, "big") + payload + jpeg[2:])
+    return path
+
+
+class FifoTrap:
+    """A FIFO whose writer notes whether anything opened it for reading (and then gives it EOF at once)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.mkfifo(path)
+        self.opened: list[bool] = []
+        self._thread = threading.Thread(target=self._write, daemon=True)
+        self._thread.start()
+
+    def _write(self) -> None:
+        with open(self.path, "wb"):  # blocks until a reader opens the FIFO
+            self.opened.append(True)
+
+    def close(self) -> bool:
+        """Release the writer; return whether anything opened the FIFO before."""
+        was_opened = bool(self.opened)
+        fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
+        self._thread.join(timeout=10)
+        os.close(fd)
+        return was_opened
+
+
+class ListeningSocket:
+    """A local TCP port that records whether anything connected to it."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.setblocking(False)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+
+    def connected(self) -> bool:
+        """Close the port; return whether a connection was waiting."""
+        try:
+            conn, _ = self.sock.accept()
+            conn.close()
+            return True
+        except BlockingIOError:
+            return False
+        finally:
+            self.sock.close()
+
+
+def fake_ffmpeg(folder: Path, body: str) -> Path:
+    """Write an executable Python script standing in for ffmpeg: ``-version`` and ``-encoders`` work."""
+    script = folder / "fake-ffmpeg"
+    folder.mkdir(parents=True, exist_ok=True)
+    script.write_text(
+        f"#!{sys.executable}\n"
+        "import os, subprocess, sys, time\n"
+        "if sys.argv[1:] == ['-version']:\n"
+        "    print('ffmpeg version fake-1.0 Copyright (c) fake'); sys.exit(0)\n"
+        "if '-encoders' in sys.argv:\n"
+        "    sys.exit(0)\n" + body, encoding="utf-8")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return script
+
+
+# A stand-in ffmpeg that starts a child, writes both process ids to $PIDS_FILE and then hangs.
+HANGING_FFMPEG = """
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+with open(os.environ["PIDS_FILE"] + ".tmp", "w") as handle:
+    handle.write(f"{os.getpid()} {child.pid}")
+os.replace(os.environ["PIDS_FILE"] + ".tmp", os.environ["PIDS_FILE"])
+time.sleep(600)
+"""
+
+
+def gone(pid: int) -> bool:
+    """True once ``pid`` no longer runs (a zombie awaiting its parent counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def wait_until_gone(pid: int) -> bool:
+    """Poll until ``pid`` is gone (a kill is asynchronous); False if it still runs after 10 s."""
+    for _ in range(200):
+        if gone(pid):
+            return True
+        time.sleep(0.05)
+    return False
