@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .cache import CacheEntry, RenditionCache, file_digest, rendition_key
 from .compose_request import parse_compose
-from .config import Settings
+from .config import Settings, without_limits
 from .errors import BuildError, InputError, Problem, single_line
 from .ffmpeg import FFmpeg, locate_ffmpeg
 from .labels import link_title
@@ -254,7 +254,7 @@ def media_key(story: Story, item: MediaItem, info: MediaInfo, settings: Settings
             spec = (spec, item.caption, item.credit, item.creator, item.copyright, item.alt)
     else:
         subtitles = file_digest(story.folder / item.subtitles) if item.subtitles else None
-        video = replace(settings.video, max_pixels=0, max_duration=0.0, max_bytes=0)  # limits change no output
+        video = without_limits(settings.video)
         spec = (video, settings.ffmpeg.threads, item.poster_at, subtitles, ff.version if ff else None)
         if info.kind == VIDEO and story.compose is not None and story.compose.social:
             from .compose import social_spec

@@ -30,7 +30,7 @@ from .compose_clips import (
 )
 from .compose_request import FORMATS, SOCIAL_FORMATS, ComposeRequest, parse_compose
 from .compose_text import BOLD, REGULAR, boxed_text, font_file, lower_third, read_cues, title_card
-from .config import Settings, VideoRung
+from .config import Settings, VideoRung, without_limits
 from .errors import BuildError, InputError, single_line
 from .ffmpeg import FFmpeg, compile_graph, file_arg, graph_input, run_with_input
 from .model import AUDIO, VIDEO, BuiltMedia, MediaInfo, MediaItem, Rendition, Story
@@ -256,7 +256,8 @@ def _measure(name: str, path: Path, out_root: Path) -> Rendition:
 
 def _common_spec(settings: Settings, ff: FFmpeg) -> dict:
     fonts = [file_digest(font_file(name)) for name in (REGULAR, BOLD)]
-    return {"video": settings.video, "threads": settings.ffmpeg.threads, "ffmpeg": ff.version, "fonts": fonts}
+    return {"video": without_limits(settings.video), "threads": settings.ffmpeg.threads, "ffmpeg": ff.version,
+            "fonts": fonts}
 
 
 def _fit(crop: tuple[int, int], limit: tuple[int, int]) -> tuple[int, int]:

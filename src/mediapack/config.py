@@ -122,6 +122,11 @@ _POSITIVE = {"max_pixels", "max_bytes", "max_duration", "timeout"}
 _SIGNED = {"loudness_target"}  # the one setting that may be negative
 
 
+def without_limits(video: VideoSettings) -> VideoSettings:
+    """Return the video settings with the input limits zeroed, for cache keys: limits change no output."""
+    return replace(video, max_pixels=0, max_duration=0.0, max_bytes=0)
+
+
 def find_config_files(story_folder: Path) -> list[Path]:
     """Return every mediapack.toml from the filesystem root down to the story folder."""
     found = []
