@@ -197,7 +197,8 @@ def run_moviepy(source: Path, out: Path) -> None:
                       "-movflags", "+faststart"]
             clip.resized(new_size=(w, h)).write_videofile(
                 str(out / f"{name}.mp4"), codec="libx264", preset=VIDEO.preset, audio_codec="aac",
-                audio_bitrate=VIDEO.audio_bitrate, audio_fps=VIDEO.audio_rate, ffmpeg_params=params, logger=None)
+                audio_bitrate=VIDEO.audio_bitrate, audio_fps=VIDEO.audio_rate, ffmpeg_params=params, logger=None,
+                temp_audiofile_path=str(out))  # not the current folder
 
 
 def run_mediapack(source: Path, out: Path) -> None:
