@@ -24,7 +24,7 @@ from mediapack.compose import (
 from mediapack.compose_text import clean_text, font, wrap
 from mediapack.config import Settings
 from mediapack.errors import InputError
-from mediapack.ffmpeg import locate_ffmpeg, run_with_input
+from mediapack.ffmpeg import locate_ffmpeg, run
 from mediapack.model import BuiltMedia, MediaItem, Rendition, Story
 from mediapack.photos import make_photo_renditions
 from mediapack.probe import probe_av, probe_file
@@ -293,4 +293,4 @@ def test_a_failing_frame_source_stops_ffmpeg_and_is_raised(tmp_path: Path, ff) -
         raise InputError("photo.jpg: cannot read")
 
     with pytest.raises(InputError, match="cannot read"):
-        run_with_input(ff, args, frames(), timeout=60)
+        run(ff, args, chunks=frames(), timeout=60)

@@ -32,7 +32,7 @@ from .compose_request import FORMATS, SOCIAL_FORMATS, ComposeRequest, parse_comp
 from .compose_text import BOLD, REGULAR, boxed_text, font_file, lower_third, read_cues, title_card
 from .config import Settings, VideoRung, without_limits
 from .errors import BuildError, InputError, single_line
-from .ffmpeg import FFmpeg, compile_graph, file_arg, graph_input, run_with_input
+from .ffmpeg import FFmpeg, compile_graph, file_arg, graph_input, run
 from .model import AUDIO, VIDEO, BuiltMedia, MediaInfo, MediaItem, Rendition, Story
 from .photos import decode_upright
 from .probe import codec_strings, main_stream_index, probe_av, probe_file
@@ -225,7 +225,7 @@ def _encode(clip: VideoClip, frames: int, fps: Fraction, size: tuple[int, int], 
     chunks = _frame_bytes(islice(clip.iter_frames(fps=float(fps), dtype="uint8"), frames), size)
     timeout = settings.ffmpeg.timeout + settings.ffmpeg.timeout_per_second * seconds
     try:
-        run_with_input(ff, args, chunks, timeout=timeout, source=source, duration=seconds,
+        run(ff, args, chunks=chunks, timeout=timeout, source=source, duration=seconds,
                        on_progress=on_progress)
         if not partial.is_file() or partial.stat().st_size == 0:
             raise BuildError(single_line(f"{source}: ffmpeg wrote no {target.name}"))

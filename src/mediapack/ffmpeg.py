@@ -172,43 +172,52 @@ def _micros(block: dict[str, str]) -> int | None:
 
 
 def run(ff: FFmpeg, args: Sequence[str], *, timeout: float, source: Path | None = None,
-        duration: float | None = None, on_progress: Callable[[float], None] | None = None) -> str:
-    """Run ffmpeg with ``args``; report progress, enforce ``timeout``, return stderr; raise BuildError."""
+        duration: float | None = None, on_progress: Callable[[float], None] | None = None,
+        chunks: Iterable[bytes] | None = None) -> str:
+    """Run ffmpeg with ``args`` (feeding ``chunks`` to its stdin if given); enforce ``timeout``; return stderr."""
     where = str(source) if source is not None else "ffmpeg"
     argv = [str(ff.path), *GLOBAL_ARGS, *args]
-    log.debug("running %s", shlex.join(argv))
+    log.debug("running %s%s", shlex.join(argv), " <chunks" if chunks is not None else "")
     try:
         # A session of its own, so the whole process group can be killed, children included.
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, start_new_session=True)
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL if chunks is None else subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     except OSError as exc:
         raise EnvironmentProblem(single_line(f"{ff.path}: cannot start ffmpeg: {exc}")) from None
     fractions: queue.SimpleQueue[float] = queue.SimpleQueue()
     stderr: deque[str] = deque(maxlen=_STDERR_LINES)
-    readers = [threading.Thread(target=_read_progress, args=(proc.stdout, duration, fractions), daemon=True),
+    stop, failures = threading.Event(), []
+    threads = [threading.Thread(target=_read_progress, args=(proc.stdout, duration, fractions), daemon=True),
                threading.Thread(target=_read_lines, args=(proc.stderr, stderr), daemon=True)]
-    for reader in readers:
-        reader.start()
+    writer = None
+    if chunks is not None:
+        writer = threading.Thread(target=_write_chunks, args=(proc.stdin, chunks, stop, failures), daemon=True)
+        writer.start()
+    for thread in threads:
+        thread.start()
     deadline = time.monotonic() + timeout
     try:
-        while proc.poll() is None:
+        while proc.poll() is None and not failures:
             _report(fractions, on_progress, wait=0.1)
             if time.monotonic() > deadline:
-                _kill(proc)
                 raise BuildError(single_line(f"{where}: ffmpeg timed out after {timeout:g} s"))
-        for reader in readers:
-            reader.join(timeout=5.0)
+        if failures:  # the input could not be produced: a file made of part of it must not look finished
+            raise failures[0]
+        for thread in threads:
+            thread.join(timeout=5.0)
         _report(fractions, on_progress, wait=0.0)
     except BaseException:
-        _kill(proc)  # Ctrl-C, a failing callback or the timeout: never leave ffmpeg running
+        _kill(proc)  # Ctrl-C, a failing producer or callback, the timeout: never leave ffmpeg running
         raise
+    finally:
+        if writer is not None:
+            stop.set()
+            writer.join(timeout=30.0)  # the producer notices at its next chunk, or when the pipe breaks
     text = "\n".join(stderr)
     log.debug("ffmpeg stderr for %s:\n%s", where, text)
     if proc.returncode != 0:
-        if proc.returncode < 0:
-            reason = f"killed by signal {-proc.returncode}"
-        else:
-            reason = _last_meaningful(stderr) or f"exit status {proc.returncode}"
+        reason = (f"killed by signal {-proc.returncode}" if proc.returncode < 0
+                  else _last_meaningful(stderr) or f"exit status {proc.returncode}")
         raise BuildError(single_line(f"{where}: ffmpeg failed: {reason}"))
     return text
 
@@ -263,52 +272,6 @@ def _last_meaningful(lines: Iterable[str]) -> str:
 def _clean(line: str) -> str:
     line = _LEVEL_TAG.sub("", line)
     return _CONTEXT.sub("", line).strip()
-
-
-def run_with_input(ff: FFmpeg, args: Sequence[str], chunks: Iterable[bytes], *, timeout: float,
-                   source: Path | None = None, duration: float | None = None,
-                   on_progress: Callable[[float], None] | None = None) -> str:
-    """Run ffmpeg like ``run`` while a thread writes ``chunks`` to its stdin (``pipe:0``); return stderr."""
-    where = str(source) if source is not None else "ffmpeg"
-    argv = [str(ff.path), *GLOBAL_ARGS, *args]
-    log.debug("running %s <chunks", shlex.join(argv))
-    try:
-        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, start_new_session=True)
-    except OSError as exc:
-        raise EnvironmentProblem(single_line(f"{ff.path}: cannot start ffmpeg: {exc}")) from None
-    fractions: queue.SimpleQueue[float] = queue.SimpleQueue()
-    stderr: deque[str] = deque(maxlen=_STDERR_LINES)
-    stop, failures = threading.Event(), []
-    writer = threading.Thread(target=_write_chunks, args=(proc.stdin, chunks, stop, failures), daemon=True)
-    readers = [threading.Thread(target=_read_progress, args=(proc.stdout, duration, fractions), daemon=True),
-               threading.Thread(target=_read_lines, args=(proc.stderr, stderr), daemon=True)]
-    for thread in (writer, *readers):
-        thread.start()
-    deadline = time.monotonic() + timeout
-    try:
-        while proc.poll() is None and not failures:
-            _report(fractions, on_progress, wait=0.1)
-            if time.monotonic() > deadline:
-                raise BuildError(single_line(f"{where}: ffmpeg timed out after {timeout:g} s"))
-        if failures:  # the input could not be produced: a file made of part of it must not look finished
-            raise failures[0]
-        for reader in readers:
-            reader.join(timeout=5.0)
-        _report(fractions, on_progress, wait=0.0)
-    except BaseException:
-        _kill(proc)  # Ctrl-C, a failing producer or callback, the timeout: never leave ffmpeg running
-        raise
-    finally:
-        stop.set()
-        writer.join(timeout=30.0)  # the producer notices at its next chunk, or when the pipe breaks
-    text = "\n".join(stderr)
-    log.debug("ffmpeg stderr for %s:\n%s", where, text)
-    if proc.returncode != 0:
-        reason = (f"killed by signal {-proc.returncode}" if proc.returncode < 0
-                  else _last_meaningful(stderr) or f"exit status {proc.returncode}")
-        raise BuildError(single_line(f"{where}: ffmpeg failed: {reason}"))
-    return text
 
 
 def _write_chunks(stdin, chunks: Iterable[bytes], stop: threading.Event, failures: list[BaseException]
