@@ -7,7 +7,7 @@ small 640 JPEG + WebP, thumb 320 JPEG, a 300x300 square) with the same encoder s
 ratios measure the pipeline, not the encoders:
 
   naive        full decode, then a LANCZOS resize from the full image per rendition, one process
-  mediapack    make_photo_renditions (draft + cascade + focal point + metadata), one process
+  mediapack    make_photo_renditions (draft + libswscale cascade + focal point + metadata), one process
   mediapack    the same in two worker processes
   pyvips       thumbnail (shrink-on-load) with a cascade, in two worker processes
 

@@ -15,7 +15,8 @@ from .model import Rendition
 
 # Bump a kind's number whenever its code changes what it writes: old entries then miss by themselves.
 # photo 2: entries hold renditions without credit metadata; each build splices the credit in.
-ALGORITHM_VERSION = {"photo": 2, "video": 2, "audio": 2, "composition": 1}
+# photo 3: libswscale resampling (resample.py).
+ALGORITHM_VERSION = {"photo": 3, "video": 2, "audio": 2, "composition": 1}
 ENTRY_FILE = "entry.json"
 
 
