@@ -2,9 +2,10 @@
 
 Run: uv run python benchmarks/video.py [--seconds N] [--skip-moviepy] [--repeat N]
 
-Every approach makes the default ladder (1080p, 720p, 480p, 360p) with mediapack's encoder settings
+Every approach makes the default ladder (1080p, 720p, 480p, 360p) with the design's encoder settings
 (H.264 High, veryfast, CRF 23 with maxrate/bufsize caps, a keyframe every 2 s, AAC 128 kb/s stereo
-48 kHz, +faststart), so the ratios measure the pipeline, not the encoder:
+48 kHz, +faststart). mediapack changes one thing: its 1080p rung uses x264 subme 1 at CRF 23.5 (see
+_FROM_1080 in video_args.py), so a last block compares each rung's bytes and VMAF with (c)'s:
 
   (a) moviepy      VideoFileClip -> resized -> write_videofile, once per rung (the naive baseline;
                    x264 threads left to moviepy, as a naive script would)
@@ -228,6 +229,27 @@ def measure_mediapack(source: Path, out: Path) -> Measured:
     return Measured(found["seconds"], found["ffmpeg_cpu"], found["ffmpeg_peak_mb"], *written(out))
 
 
+def vmaf(ffmpeg: str, rendition: Path, source: Path) -> float:
+    """Return the mean VMAF (v0.6.1, every 5th frame) of a rendition scaled up to the source's size."""
+    info = probe_av(source)
+    log = rendition.with_suffix(".vmaf.json")
+    graph = (f"[0:v]scale={info.width}:{info.height}:flags=bicubic,setpts=PTS-STARTPTS[d];"
+             f"[1:v]setpts=PTS-STARTPTS[r];[d][r]libvmaf=n_subsample=5:log_fmt=json:log_path={log}")
+    subprocess.run([ffmpeg, "-hide_banner", "-loglevel", "error", "-i", str(rendition), "-i", str(source),
+                    "-lavfi", graph, "-f", "null", "-"], check=True)
+    return json.loads(log.read_text())["pooled_metrics"]["vmaf"]["mean"]
+
+
+def compare_renditions(ffmpeg: str, source: Path, ours: Path, theirs: Path) -> None:
+    """Print each rung's bytes and VMAF for mediapack against the hand-written command."""
+    print("\nper rung, (d) mediapack against (c) hand-written: bytes and VMAF (v0.6.1 against the source)")
+    for name, *_ in rungs(source):
+        mine, hand = next(ours.rglob(f"{name}.mp4")), theirs / f"{name}.mp4"
+        a, b = vmaf(ffmpeg, mine, source), vmaf(ffmpeg, hand, source)
+        print(f"  {name:>6}  {mine.stat().st_size:>10,d} B  VMAF {a:5.2f}   vs {hand.stat().st_size:>10,d} B  "
+              f"VMAF {b:5.2f}   ({mine.stat().st_size / hand.stat().st_size - 1:+.2%} bytes, {a - b:+.2f} VMAF)")
+
+
 def load() -> str:
     return "/".join(f"{x:.1f}" for x in os.getloadavg())
 
@@ -239,6 +261,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=30, help="length of the source clip (default 30)")
     parser.add_argument("--skip-moviepy", action="store_true", help="leave out the slow moviepy baseline")
     parser.add_argument("--repeat", type=int, default=2, help="runs of (c) and (d), alternately (default 2)")
+    parser.add_argument("--skip-vmaf", action="store_true", help="leave out the per-rung VMAF comparison")
     parser.add_argument("--child", choices=("moviepy", "mediapack"), help=argparse.SUPPRESS)
     parser.add_argument("--source", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -278,6 +301,8 @@ def main() -> None:
             digests.setdefault(label, set()).add(m.digest)
             if label not in results or m.seconds < results[label].seconds:
                 results[label] = m
+        if not args.skip_vmaf:
+            compare_renditions(ffmpeg, source, work / "d", work / "c")
         peak_short = measure_mediapack(short, work / "d-short").peak_mb
     ours = results["(d) mediapack"]
     print("\nratios of the best runs (wall time; CPU time in brackets; mediapack's CPU is its ffmpeg's)")

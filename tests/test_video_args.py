@@ -76,6 +76,9 @@ def test_ladder_args_decode_once_and_split_to_every_output(tmp_path: Path) -> No
     assert option_values(args, "-bufsize") == ["12M", "6M", "3M", "1600k"]
     assert option_values(args, "-g") == ["60"] * 4 and option_values(args, "-sc_threshold") == ["0"] * 4
     assert option_values(args, "-threads") == ["1"] * 4  # one x264 thread each: reproducible bytes
+    assert option_values(args, "-x264-params") == ["subme=1"]  # only the 1080p rung: the longest encode
+    assert option_values(args, "-crf") == ["23.5", "23", "23", "23"]
+    assert args.index("-x264-params") < args.index(f"file:{targets['1080p']}")
     assert option_values(args, "-movflags") == ["+faststart"] * 4
     assert option_values(args, "-map_metadata") == ["-1"] * 7
     assert option_values(args, "-c:a") == ["aac"] * 4 and option_values(args, "-ac") == ["2"] * 4
@@ -86,6 +89,14 @@ def test_ladder_args_decode_once_and_split_to_every_output(tmp_path: Path) -> No
     assert option_values(args, "-c:v") == ["libx264"] * 4 + ["mjpeg", "libwebp", "mjpeg"]
     outputs = [a for a in args if a.startswith("file:") and a != f"file:{source}"]
     assert outputs == [f"file:{p}" for p in targets.values()]
+
+
+def test_the_cheaper_subpixel_search_is_for_1080_lines_at_veryfast_only() -> None:
+    assert option_values(ladder_graph(hd_info(1280, 720), Settings())[0], "-x264-params") == []
+    assert option_values(ladder_graph(hd_info(1080, 1920), Settings())[0], "-x264-params") == ["subme=1"]
+    medium = replace(Settings(), video=replace(Settings().video, preset="medium"))
+    args = ladder_graph(hd_info(), medium)[0]
+    assert option_values(args, "-x264-params") == [] and option_values(args, "-crf") == ["23"] * 4
 
 
 def test_more_x264_threads_go_to_the_larger_rungs() -> None:

@@ -15,8 +15,8 @@ from .model import Rendition
 
 # Bump a kind's number whenever its code changes what it writes: old entries then miss by themselves.
 # photo 2: entries hold renditions without credit metadata; each build splices the credit in.
-# photo 3: libswscale resampling (resample.py).
-ALGORITHM_VERSION = {"photo": 3, "video": 2, "audio": 2, "composition": 1}
+# photo 3: libswscale resampling (resample.py). video 3: x264 subme 1 for rungs of 1080 lines and more.
+ALGORITHM_VERSION = {"photo": 3, "video": 3, "audio": 2, "composition": 1}
 ENTRY_FILE = "entry.json"
 
 

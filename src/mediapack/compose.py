@@ -36,7 +36,7 @@ from .ffmpeg import FFmpeg, compile_graph, file_arg, graph_input, run
 from .model import AUDIO, VIDEO, BuiltMedia, MediaInfo, MediaItem, Rendition, Story
 from .photos import decode_upright
 from .probe import codec_strings, main_stream_index, probe_av, probe_file
-from .video_args import _aac_options, _h264_options, target_fps  # the ladder's encoder settings
+from .video_args import aac_options, h264_options, target_fps  # the ladder's encoder settings
 from .webvtt import write_webvtt
 
 __all__ = ["ComposeRequest", "build_encode_args", "make_slideshow", "make_social_cuts", "parse_compose",
@@ -147,7 +147,7 @@ def build_encode_args(size: tuple[int, int], fps: Fraction, seconds: float, targ
     # The rate caps of the ladder rung this size would sit on.
     rung = min((r for r in settings.video.ladder if r.height >= min(size)), key=lambda r: r.height,
                default=VideoRung("composition", min(size), "0", "0"))
-    options = _h264_options(rung, fps, settings.video, settings.ffmpeg.threads)
+    options = h264_options(rung, fps, settings.video, settings.ffmpeg.threads)
     streams = [picture]
     if audio is not None:
         sound = (graph_input(audio.path, fmt=audio.demuxer)[str(audio.index)]
@@ -156,7 +156,7 @@ def build_encode_args(size: tuple[int, int], fps: Fraction, seconds: float, targ
             start = max(0.0, seconds - audio.fade)
             sound = sound.filter("afade", t="out", st=f"{start:.3f}", d=f"{audio.fade:.3f}")
         streams.append(sound)
-        options.update(_aac_options(settings.video))
+        options.update(aac_options(settings.video))
     else:
         options["an"] = None
     return compile_graph(ffgraph.output(*streams, file_arg(target), **options))
