@@ -58,7 +58,7 @@ class VideoSettings:
         VideoRung("360p", 360, "800k", "1600k"),
     )
     preset: str = "veryfast"
-    crf: int = 23
+    crf: int = 23  # at veryfast, rungs of 1080 lines and up use subme 1 at crf + 0.5 (video_args._FROM_1080)
     profile: str = "high"
     audio_bitrate: str = "128k"
     audio_rate: int = 48000
@@ -95,7 +95,7 @@ class FFmpegSettings:
     timeout_per_second: float = 20.0  # added per second of source media
     # x264 threads per encoder (the ladder gives smaller rungs fewer; 0 lets ffmpeg choose). Only 1 keeps
     # encodes byte-identical: with more, x264's maxrate/bufsize control depends on thread timing. The
-    # ladder's rungs encode side by side, so 1 costs no time on a few cores (see benchmarks/README.md).
+    # ladder's rungs encode side by side, so on a few cores 1 costs little time (see benchmarks/README.md).
     threads: int = 1
 
 
