@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import stat
-import sys
-import time
 from pathlib import Path
 
 import ffmpeg as ffgraph
 import imageio_ffmpeg
 import pytest
 
+from fake_processes import fake_ffmpeg, wait_until_gone
 from mediapack.errors import BuildError, EnvironmentProblem
 from mediapack.ffmpeg import (
     FFmpeg,
@@ -25,36 +23,6 @@ from mediapack.ffmpeg import (
 )
 
 DATA = Path(__file__).parent / "data"
-
-
-def fake_ffmpeg(folder: Path, body: str, name: str = "fake-ffmpeg") -> Path:
-    """Write an executable Python script standing in for ffmpeg; ``-version`` always works."""
-    script = folder / name
-    script.write_text(
-        f"#!{sys.executable}\n"
-        "import os, sys, time\n"
-        "if sys.argv[1:] == ['-version']:\n"
-        f"    print('ffmpeg version {name}-1.0 Copyright (c) fake'); sys.exit(0)\n"
-        + body, encoding="utf-8")
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    return script
-
-
-def gone(pid: int) -> bool:
-    """True once ``pid`` no longer runs (a zombie awaiting its parent counts as gone)."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except FileNotFoundError:
-        return True
-
-
-def wait_until_gone(pid: int) -> bool:
-    for _ in range(100):  # polled, not timed: the kill is asynchronous
-        if gone(pid):
-            return True
-        time.sleep(0.05)
-    return False
 
 
 # --- argv builders -------------------------------------------------------------------------------

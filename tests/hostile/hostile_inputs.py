@@ -8,9 +8,7 @@ import re
 import socket
 import stat
 import struct
-import sys
 import threading
-import time
 import zlib
 from pathlib import Path
 
@@ -141,21 +139,6 @@ class ListeningSocket:
             self.sock.close()
 
 
-def fake_ffmpeg(folder: Path, body: str) -> Path:
-    """Write an executable Python script standing in for ffmpeg: ``-version`` and ``-encoders`` work."""
-    script = folder / "fake-ffmpeg"
-    folder.mkdir(parents=True, exist_ok=True)
-    script.write_text(
-        f"#!{sys.executable}\n"
-        "import os, subprocess, sys, time\n"
-        "if sys.argv[1:] == ['-version']:\n"
-        "    print('ffmpeg version fake-1.0 Copyright (c) fake'); sys.exit(0)\n"
-        "if '-encoders' in sys.argv:\n"
-        "    sys.exit(0)\n" + body, encoding="utf-8")
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    return script
-
-
 # A stand-in ffmpeg that starts a child, writes both process ids to $PIDS_FILE and then hangs.
 HANGING_FFMPEG = """
 child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
@@ -164,21 +147,3 @@ with open(os.environ["PIDS_FILE"] + ".tmp", "w") as handle:
 os.replace(os.environ["PIDS_FILE"] + ".tmp", os.environ["PIDS_FILE"])
 time.sleep(600)
 """
-
-
-def gone(pid: int) -> bool:
-    """True once ``pid`` no longer runs (a zombie awaiting its parent counts as gone)."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except FileNotFoundError:
-        return True
-
-
-def wait_until_gone(pid: int) -> bool:
-    """Poll until ``pid`` is gone (a kill is asynchronous); False if it still runs after 10 s."""
-    for _ in range(200):
-        if gone(pid):
-            return True
-        time.sleep(0.05)
-    return False
