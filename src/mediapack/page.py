@@ -396,7 +396,5 @@ def write_article(out_root: Path, story: Story, media: Sequence[BuiltMedia], man
     page = _env.get_template("article.html.j2").render(**context)
     embed = _env.get_template("embed.html.j2").render(**context)
     text = _article_text(story, media, context["byline"], [f"{word}: {display}" for word, _, display in dates])
-    written = []
-    for name, content in (("index.html", page), ("embed.html", embed), ("article.txt", text)):
-        written.append(write_atomic(out_root / name, _clean(content).encode("utf-8")))
-    return tuple(written)
+    return tuple(write_atomic(out_root / name, _clean(content).encode("utf-8"))
+                 for name, content in (("index.html", page), ("embed.html", embed), ("article.txt", text)))
