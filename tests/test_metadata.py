@@ -260,3 +260,71 @@ def test_build_uses_the_embedded_credit_where_the_story_has_none(tmp_path):
         assert read_embedded_metadata(path) == EmbeddedMetadata(
             caption="The story's own caption", credit="AFP", creator="Zoé Martin",
             copyright="© 2026 AFP", alt="A platform at dawn"), path.name
+
+
+# --- files written and read by exiv2 (the library behind digiKam, darktable and gThumb) -------------
+
+def exiv2_photo(path: Path, iptc: dict | None = None, xmp: dict | None = None, encoding: str = "utf-8") -> Path:
+    """Write a small JPEG and let exiv2 add IPTC IIM and XMP to it, as a picture desk's tools do."""
+    import pyexiv2
+
+    Image.new("RGB", (64, 48), (90, 120, 150)).save(path, "JPEG")
+    with pyexiv2.Image(str(path), encoding=encoding) as img:
+        if iptc:
+            img.modify_iptc(iptc, encoding=encoding)
+        if xmp:
+            img.modify_xmp(xmp, encoding=encoding)
+    return path
+
+
+def test_iim_and_xmp_written_by_exiv2_are_read(tmp_path):
+    path = exiv2_photo(tmp_path / "desk.jpg", iptc={
+        "Iptc.Envelope.CharacterSet": "\x1b%G",
+        "Iptc.Application2.Caption": "Fähre im Morgenlicht – café",
+        "Iptc.Application2.Credit": "Zoë Müller/Agentur",
+        "Iptc.Application2.Byline": ["Ann One", "Bö Two"],
+        "Iptc.Application2.Copyright": "© 2026 Nachrichten"})
+    assert read_embedded_metadata(path) == EmbeddedMetadata(
+        caption="Fähre im Morgenlicht – café", credit="Zoë Müller/Agentur", creator="Ann One, Bö Two",
+        copyright="© 2026 Nachrichten")
+
+
+def test_latin1_iim_written_by_exiv2_is_read(tmp_path):
+    path = exiv2_photo(tmp_path / "latin1.jpg", encoding="iso-8859-1", iptc={
+        "Iptc.Application2.Caption": "Café à Paris", "Iptc.Application2.Credit": "Agence Française"})
+    meta = read_embedded_metadata(path)
+    assert (meta.caption, meta.credit) == ("Café à Paris", "Agence Française")
+
+
+def test_xmp_written_by_exiv2_wins_over_its_iim(tmp_path):
+    path = exiv2_photo(tmp_path / "both.jpg", iptc={"Iptc.Application2.Caption": "IIM caption"}, xmp={
+        "Xmp.dc.description": {'lang="x-default"': "XMP caption – ünïcode"},
+        "Xmp.photoshop.Credit": "XMP Credit",
+        "Xmp.dc.creator": ["Ann One"],
+        "Xmp.dc.rights": {'lang="x-default"': "© 2026 XMP"}})
+    assert read_embedded_metadata(path) == EmbeddedMetadata(
+        caption="XMP caption – ünïcode", credit="XMP Credit", creator="Ann One", copyright="© 2026 XMP")
+
+
+def test_exiv2_reads_the_credit_mediapack_embeds(tmp_path):
+    import pyexiv2
+
+    from mediapack.config import PhotoSettings
+    from mediapack.model import MediaItem
+    from mediapack.photos import make_photo_renditions
+
+    source = exiv2_photo(tmp_path / "plain.jpg")
+    item = MediaItem("plain", Path("plain.jpg"), caption="Ferry <at> dawn & “quotes”",
+                     credit="Zoë Müller/Agency", creator="Zoë Müller", copyright="© 2026 News", alt="A ferry")
+    renditions, _ = make_photo_renditions(item, source, tmp_path / "out", PhotoSettings())
+    for rendition in renditions:
+        if rendition.content_type != "image/jpeg":
+            continue
+        with pyexiv2.Image(str(tmp_path / "out" / rendition.path)) as img:
+            xmp, exif = img.read_xmp(), img.read_exif()
+        assert xmp["Xmp.dc.description"] == {'lang="x-default"': "Ferry <at> dawn & “quotes”"}
+        assert xmp["Xmp.photoshop.Credit"] == "Zoë Müller/Agency"
+        assert xmp["Xmp.dc.creator"] == ["Zoë Müller"]
+        assert exif["Exif.Image.ImageDescription"] == "Ferry <at> dawn & “quotes”"
+        assert exif["Exif.Image.Artist"] == "Zoë Müller"
+        assert exif["Exif.Image.Copyright"] == "© 2026 News"
