@@ -5,14 +5,14 @@ Run: uv run python benchmarks/video.py [--seconds N] [--skip-moviepy] [--repeat 
 Every approach makes the default ladder (1080p, 720p, 480p, 360p) with the design's encoder settings
 (H.264 High, veryfast, CRF 23 with maxrate/bufsize caps, a keyframe every 2 s, AAC 128 kb/s stereo
 48 kHz, +faststart). mediapack changes one thing: its 1080p rung uses x264 subme 1 at CRF 23.5 (see
-_FROM_1080 in video_args.py), so a last block compares each rung's bytes and VMAF with (c)'s:
+FROM_1080 in video_args.py), so a last block compares each rung's bytes and VMAF with (c)'s:
 
   (a) moviepy      VideoFileClip -> resized -> write_videofile, once per rung (the naive baseline;
                    x264 threads left to moviepy, as a naive script would)
   (b) per rung     one ffmpeg process per rung, then one for the posters and one for the sprite
   (c) hand-written one ffmpeg command, split to the four rungs (the bar: mediapack within 5% of it)
   (d) mediapack    transcode_video: the four rungs, JPEG + WebP poster and sprite in one process
-  (e) 1080p alone  the top rung by itself: the floor for any approach
+  (e) 1080p alone  the top rung by itself, with mediapack's options for it: the floor
   (f) decode only  ffmpeg -f null: what reading the source costs
 
 (a), (b), (c) and (e) leave x264's thread count to ffmpeg, as a person would (3 frame threads on
@@ -46,7 +46,7 @@ from mediapack.config import Settings
 from mediapack.ffmpeg import locate_ffmpeg
 from mediapack.model import MediaItem
 from mediapack.probe import probe_av
-from mediapack.video_args import ladder_for, sprite_layout, target_fps
+from mediapack.video_args import FROM_1080, ladder_for, sprite_layout, target_fps
 
 SETTINGS = Settings()
 VIDEO = SETTINGS.video
@@ -152,10 +152,14 @@ def hand_written_command(ffmpeg: str, source: Path, out: Path) -> list[str]:
 
 
 def top_rung_command(ffmpeg: str, source: Path, out: Path) -> list[str]:
-    """(e): the 1080p rung alone."""
+    """(e): the 1080p rung alone, with the x264 options mediapack gives that rung: the floor."""
     name, _, _, maxrate, bufsize = rungs(source)[0]
+    ours = []
+    if VIDEO.preset in FROM_1080:
+        params, crf_offset = FROM_1080[VIDEO.preset]
+        ours = ["-x264-params", params, "-crf", str(VIDEO.crf + crf_offset)]  # the later -crf wins
     return [ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-i", str(source), "-map", "0:v", "-map", "0:a",
-            *x264(maxrate, bufsize, gop_of(source)), *AAC, str(out / f"{name}.mp4")]
+            *x264(maxrate, bufsize, gop_of(source)), *ours, *AAC, str(out / f"{name}.mp4")]
 
 
 def gop_of(source: Path) -> int:

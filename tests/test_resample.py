@@ -29,6 +29,22 @@ def test_cascade_gives_every_size_close_to_a_pillow_lanczos_resize():
     assert _mean_difference(out[(600, 400)], img.resize((600, 400), Image.Resampling.LANCZOS)) < 1.0
 
 
+def test_steps_up_to_3x_go_through_libswscale_bigger_ones_through_pillow(monkeypatch):
+    pillow_steps = []
+    original = Image.Image.resize
+
+    def recording_resize(self, size, *args, **kwargs):
+        pillow_steps.append((self.size, size))
+        return original(self, size, *args, **kwargs)
+
+    monkeypatch.setattr(Image.Image, "resize", recording_resize)
+    img = _photo((1200, 800))
+    pillow_steps.clear()
+    out = downscale_cascade(img, [(800, 533), (400, 267), (100, 67)])  # 1.5x, 2x, then 4x
+    assert sorted(out) == [(100, 67), (400, 267), (800, 533)]
+    assert pillow_steps == [((400, 267), (100, 67))]
+
+
 def test_cascade_is_deterministic():
     img = _photo((640, 480))
     first = downscale_cascade(img, [(320, 240), (100, 75)])

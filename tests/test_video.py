@@ -422,3 +422,22 @@ def test_a_cancelled_encode_leaves_no_partial_file(tmp_path: Path, ff: FFmpeg) -
         transcode_video(MediaItem(id="clip", file=Path("clip.mp4")), probe_av(tmp_path / "clip.mp4"), tmp_path,
                         tmp_path / "out", quick_settings(), ff, on_progress=cancel)
     assert list((tmp_path / "out" / "media" / "clip").iterdir()) == []
+
+
+def x264_options(path: Path) -> dict[str, str]:
+    """Return the encoder options x264 records in the stream's SEI (``subme=1 crf=23.5 ...``)."""
+    text = path.read_bytes().split(b"x264 - core", 1)[1].split(b"\x00", 1)[0].decode("ascii", "replace")
+    return dict(part.split("=", 1) for part in text.split() if "=" in part)
+
+
+def test_a_1080p_top_rung_uses_the_cheaper_subpixel_search_and_decodes(tmp_path: Path, ff: FFmpeg) -> None:
+    make_video(tmp_path / "hd.mp4", seconds=0.4, size=(1920, 1080), audio=False)
+    settings = replace(Settings(), video=replace(Settings().video, ladder=Settings().video.ladder[:2]))
+    out, renditions = transcode(tmp_path, ff, name="hd.mp4", settings=settings)
+    assert [(r.name, r.width, r.height) for r in renditions[:2]] == [("1080p", 1920, 1080), ("720p", 1280, 720)]
+    with av.open(str(out / renditions[0].path)) as container:
+        frames = list(container.decode(video=0))
+    assert len(frames) == 10 and (frames[0].width, frames[0].height) == (1920, 1080)
+    top, lower = (x264_options(out / r.path) for r in renditions[:2])
+    assert (top["subme"], float(top["crf"])) == ("1", 23.5)
+    assert (lower["subme"], float(lower["crf"])) == ("2", 23.0)

@@ -36,6 +36,7 @@ from .packages import write_checksums, write_packages, zip_timestamp
 from .page import write_article
 from .photos import embed_photo_metadata, make_photo_renditions, sniff_format
 from .probe import probe_file
+from .resample import RESAMPLER
 from .story import Findings, apply_embedded_metadata, read_story
 from .video import package_audio, transcode_video
 from .workers import Workers
@@ -249,7 +250,8 @@ def make_media(story: Story, infos: dict[str, MediaInfo], staging: Path, setting
 def media_key(story: Story, item: MediaItem, info: MediaInfo, settings: Settings, ff: FFmpeg | None) -> str:
     """Return an item's cache key: its source bytes, the settings that shape its files, the algorithm."""
     if info.kind == PHOTO:
-        spec: object = replace(settings.photos, max_pixels=0, max_bytes=0)  # limits change no output
+        # Limits change no output; the resampler's version does.
+        spec: object = (replace(settings.photos, max_pixels=0, max_bytes=0), RESAMPLER)
         if not credit_is_spliced(settings):
             spec = (spec, item.caption, item.credit, item.creator, item.copyright, item.alt)
     else:

@@ -58,7 +58,7 @@ class VideoSettings:
         VideoRung("360p", 360, "800k", "1600k"),
     )
     preset: str = "veryfast"
-    crf: int = 23  # at veryfast, rungs of 1080 lines and up use subme 1 at crf + 0.5 (video_args._FROM_1080)
+    crf: int = 23  # at veryfast, ladder rungs of 1080+ lines use subme 1 at crf + 0.5 (video_args.FROM_1080)
     profile: str = "high"
     audio_bitrate: str = "128k"
     audio_rate: int = 48000

@@ -25,12 +25,13 @@ _JPEG_SCALE = {"out_color_matrix": "bt601", "out_range": "pc"}  # JFIF is BT.601
 _WEBP_SCALE = {"out_color_matrix": "bt601", "out_range": "tv"}  # lossy WebP is BT.601, limited range
 _TRUE_PEAK = -1.5  # dBTP ceiling of loudness normalisation: headroom for the AAC encoder's overshoot
 _LOUDNESS_RANGE = 11.0  # LU; wide enough that speech and natural sound keep their dynamics
-# Rungs of 1080 lines and more, by preset: x264 options and a CRF offset. The top rung's encode is the run's
-# longest single-threaded task; at veryfast, subme 1 (not 2) made it 25-30% cheaper. It costs some compression
-# where the rate cap does not bind, which half a CRF step gives back: measured VMAF -0.4 to +0.3 and files 4%
-# smaller to 0.1% larger than the preset's own settings. Lower rungs keep the preset: there quarter-pixel
-# motion matters more (3-8% larger files with subme 1). Figures in benchmarks/README.md.
-_FROM_1080 = {"veryfast": ("subme=1", 0.5)}
+# Ladder rungs of 1080 lines and more, by preset: x264 options and a CRF offset. The top rung's encode is the
+# run's longest single-threaded task; at veryfast, subme 1 (not 2) made it 25-30% cheaper. It costs some
+# compression where the rate cap does not bind, which half a CRF step gives back: measured VMAF -0.4 to +0.3,
+# files 4% smaller to 0.2% larger (larger only where the cap binds) than with the preset's own settings.
+# Lower rungs keep the preset: there quarter-pixel motion matters more (3-8% larger files with subme 1).
+# Compositions keep it too. Figures in benchmarks/README.md.
+FROM_1080 = {"veryfast": ("subme=1", 0.5)}
 # Frame rates players and editors expect; a variable or odd average rate is moved onto one of them.
 _COMMON_RATES = tuple(sorted(Fraction(r) for r in (
     10, 12, Fraction(25, 2), 15, 20, Fraction(24000, 1001), 24, 25, Fraction(30000, 1001), 30, 50,
@@ -128,8 +129,8 @@ def build_ladder_args(source: Path, info: MediaInfo, ladder: Sequence[tuple[Vide
         threads = _threads(settings.ffmpeg.threads, width * height, top_pixels)
         options = {**h264_options(rung, fps, video, threads),
                    **(aac_options(video) if audio_index is not None else {"an": None})}
-        if min(width, height) >= 1080 and video.preset in _FROM_1080:
-            options["x264-params"], crf_offset = _FROM_1080[video.preset]
+        if min(width, height) >= 1080 and video.preset in FROM_1080:
+            options["x264-params"], crf_offset = FROM_1080[video.preset]
             options["crf"] = video.crf + crf_offset
         outputs.append(ffgraph.output(*streams, file_arg(targets[rung.name]), **options))
     if posters:
