@@ -109,6 +109,7 @@ def _describe(path: Path, container, size: int) -> MediaInfo:
     main = container.streams[video_index if video_index is not None else audio_index]
     audio = container.streams[audio_index] if audio_index is not None else None
     frame = _first_frames(path, container, main, audio)
+    _check_complete(path, container, main, size)
     common = {"path": path, "format": container.format.name, "duration": _duration(container, main),
               "audio_codec": audio.codec_context.name if audio is not None else None,
               "audio_channels": audio.codec_context.channels if audio is not None else 0,
@@ -161,6 +162,27 @@ def _first_frames(path: Path, container, main, audio):
     if main.index not in frames:
         raise _fail(path, f"{problems[main.index]} (truncated or corrupt {main.type})")
     return frames[main.index]
+
+
+def _check_complete(path: Path, container, main, size: int) -> None:
+    """Refuse a file cut short whose index still promises the whole (an MP4 with its index first).
+
+    Reads the packets of the last second or so: a cut file has none there, or they run past its end.
+    """
+    duration = _duration(container, main)
+    if not duration or duration < 2 or main.time_base is None:
+        return
+    target = int((duration - 1) / main.time_base) + (main.start_time or 0)
+    try:
+        container.seek(target, stream=main)
+    except av.FFmpegError:  # not seekable: the first frames are all that can be checked
+        return
+    try:  # a packet cut by the end of the file comes back short and marked corrupt
+        tail = [p for p in container.demux() if p.size]
+    except av.FFmpegError:
+        tail = []
+    if not tail or any(p.is_corrupt or (p.pos is not None and p.pos + p.size > size) for p in tail):
+        raise _fail(path, f"truncated: it promises {duration:.1f} s but its data ends before that")
 
 
 def _displayed_size(stream, frame) -> tuple[int, int, int]:

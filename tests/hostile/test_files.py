@@ -39,6 +39,14 @@ def truncated(path: Path) -> Path:
     return path
 
 
+def cut_after_index(folder: Path, name: str) -> Path:
+    """An MP4 with its index first (+faststart), cut off mid-download: the index promises all 3 s."""
+    path = make_video(folder / name, seconds=3, size=(64, 48), extra=("-movflags", "+faststart"))
+    data = path.read_bytes()
+    path.write_bytes(data[:-200])
+    return path
+
+
 def zero_bytes(folder: Path, name: str) -> Path:
     (folder / name).write_bytes(b"")
     return folder / name
@@ -80,6 +88,8 @@ CASES: dict[str, tuple[Callable[[Path], Path], str]] = {
     "truncated PNG": (lambda f: truncated(make_photo(f / "cut.png", (400, 300))), "corrupt or truncated PNG"),
     "truncated MP4": (lambda f: truncated(make_video(f / "cut.mp4", seconds=1, size=(64, 48))),
                       "not a media file ffmpeg can read, or truncated"),
+    "MP4 cut after its index": (lambda f: cut_after_index(f, "cut-short.mp4"),
+                                "truncated: it promises 3.0 s but its data ends before that"),
     "text as JPEG": (lambda f: text(f, "notes.jpg"), "cannot decode: Invalid data found"),
     "text as MP4": (lambda f: text(f, "notes.mp4"), "not a media file ffmpeg can read"),
     "pixel bomb": (lambda f: forged_png(f / "bomb.png", 30000, 30000), "over the pixel limit of 100000000"),
