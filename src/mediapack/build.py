@@ -9,7 +9,6 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -219,8 +218,8 @@ def make_media(story: Story, infos: dict[str, MediaInfo], staging: Path, setting
             progress = reporter.task(f"{story.slug}: {info.kind} {item.id}")
             if info.kind == PHOTO:
                 bare = item if not credit_is_spliced(settings) else without_credit(item)
-                future = workers.submit(make_photo_renditions, bare, story.folder / item.file, staging,
-                                        settings.photos)
+                future = workers.submit(story.folder / item.file, make_photo_renditions, bare,
+                                        story.folder / item.file, staging, settings.photos)
                 photos[item_id] = (future, key, progress)
                 continue
             with workers.slot():
@@ -229,12 +228,7 @@ def make_media(story: Story, infos: dict[str, MediaInfo], staging: Path, setting
             built[item_id] = BuiltMedia(item, info, renditions)
         for item_id, (future, key, progress) in photos.items():
             item = story.item(item_id)
-            try:
-                renditions, poi = workers.result(future)
-            except BrokenProcessPool:
-                workers.check()
-                raise BuildError(f"{story.folder / item.file}: the photo worker process died "
-                                 "(out of memory?)") from None
+            renditions, poi = workers.result(future)
             progress(1.0)
             cache.store(key, staging / "media" / item.id, CacheEntry(renditions, poi))
             built[item_id] = BuiltMedia(item, infos[item_id], renditions, poi)

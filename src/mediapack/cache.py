@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -21,7 +22,15 @@ ENTRY_FILE = "entry.json"
 
 
 def file_digest(path: Path) -> str:
-    """Return the sha256 hex digest of a file's bytes, read in chunks."""
+    """Return the sha256 hex digest of a file's bytes, read in chunks (once per file version per run)."""
+    stat = path.stat()
+    return _digest(path.resolve(), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+
+
+@functools.lru_cache(maxsize=4096)
+def _digest(path: Path, _size: int, _mtime_ns: int, _inode: int) -> str:
+    # A build keys a photo, then the slideshow that uses it, then the fonts of every composition:
+    # the same files. Size, mtime and inode tell a changed file from the one already hashed.
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 import signal
 import sys
 from collections.abc import Callable
@@ -19,6 +17,7 @@ from .build import check_story
 from .config import load_settings
 from .doctor import run_doctor
 from .errors import InputError, MediapackError, UsageError, VerificationError, single_line
+from .manifest import json_text
 from .output import LOCK_TIMEOUT
 from .packages import verify
 from .probe import describe_file
@@ -135,9 +134,7 @@ def _fail(error: MediapackError, as_json: bool) -> NoReturn:
 
 
 def _print_json(summary: object) -> None:
-    text = json.dumps(summary, ensure_ascii=False, indent=2)
-    # json escapes C0 controls but not DEL and C1 (U+009B is a terminal's CSI): escape those too.
-    print(re.sub(r"[\x7f-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", text), flush=True)
+    print(json_text(summary, ensure_ascii=False, indent=2), flush=True)
 
 
 @app.command("check")

@@ -14,6 +14,8 @@ from urllib.parse import quote
 from .errors import BuildError
 from .model import AUDIO, PHOTO, VIDEO, BuiltMedia, Rendition, Story
 
+_DEL_AND_C1 = re.compile(r"[\x7f-\x9f]")
+
 NINJS_VERSION = "3.1"
 NINJS_SCHEMA = "http://www.iptc.org/std/ninjs/ninjs-schema_3.1.json#"
 NINJS_TYPES = {PHOTO: "picture", VIDEO: "video", AUDIO: "audio"}
@@ -142,11 +144,14 @@ def _scaled_poi(poi: tuple[int, int] | None, source: tuple[int, int], r: Renditi
     return x, y
 
 
+def json_text(obj: object, **options: object) -> str:
+    """Serialise to JSON with DEL and C1 controls escaped too (json leaves them; U+009B is a terminal's CSI)."""
+    return _DEL_AND_C1.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(obj, **options))
+
+
 def manifest_json(manifest: dict) -> bytes:
     """Serialise a manifest deterministically as UTF-8 JSON with a final newline."""
-    text = json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False)
-    # json escapes C0 controls but not DEL and C1 (U+009B is a terminal's CSI): escape those too.
-    return (re.sub(r"[\x7f-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", text) + "\n").encode("utf-8")
+    return (json_text(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8")
 
 
 def write_atomic(path: Path, data: bytes) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,7 +14,7 @@ from markupsafe import Markup
 
 from .errors import single_line
 from .labels import human_size, iso_duration, label
-from .manifest import byline_text, href_for, story_uri, utc_stamp, write_atomic
+from .manifest import byline_text, href_for, json_text, story_uri, utc_stamp, write_atomic
 from .model import AUDIO, PHOTO, VIDEO, BuiltMedia, Rendition, Story
 
 KIND_WORDS = {PHOTO: "Photo", VIDEO: "Video", AUDIO: "Audio"}
@@ -35,9 +34,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0/C1 controls are in
 _env = Environment(loader=PackageLoader("mediapack", "templates"), autoescape=select_autoescape(("html", "j2")),
                    undefined=StrictUndefined, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
 _env.policies["json.dumps_kwargs"] = {"sort_keys": False, "ensure_ascii": False}
-# DEL and C1 controls pass through json.dumps unescaped; escape them so _clean() cannot alter the JSON.
-_env.policies["json.dumps_function"] = lambda obj, **kw: re.sub(
-    r"[\x7f-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", json.dumps(obj, **kw))
+_env.policies["json.dumps_function"] = json_text  # so _clean() cannot alter the embedded JSON
 
 
 def _placement_rule(state: StateBlock, start: int, end: int, silent: bool) -> bool:

@@ -14,8 +14,11 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import Any, Self
+
+from .errors import BuildError
 
 
 class Interrupted(KeyboardInterrupt):
@@ -70,8 +73,11 @@ class Workers:
         finally:
             self._slots.release()
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
-        """Run ``fn(*args)`` in a slot: in the process pool when there is one, else here and now."""
+    def submit(self, label: object, fn: Callable[..., Any], *args: Any) -> Future:
+        """Run ``fn(*args)`` in a slot: in the process pool when there is one, else here and now.
+
+        ``label`` (the file being worked on) names it if the pool breaks, here or in ``result``.
+        """
         self._acquire()
         if self._pool is None:
             future: Future = Future()
@@ -84,19 +90,25 @@ class Workers:
             return future
         try:
             future = self._pool.submit(fn, *args)
-        except BaseException:
+        except BaseException as exc:
             self._slots.release()
             self.check()  # a pool shut down by cancel() refuses new work
+            if isinstance(exc, BrokenProcessPool):  # an earlier photo's worker died: the pool is unusable
+                raise _worker_died(label) from None
             raise
         future.add_done_callback(lambda _: self._slots.release())
+        future.label = label
         return future
 
     def result(self, future: Future) -> Any:
-        """Wait for a submitted step; a step dropped by cancellation raises Interrupted."""
+        """Wait for a submitted step; cancellation raises Interrupted, a dead worker a BuildError."""
         try:
             return future.result()
         except CancelledError:
             raise Interrupted() from None
+        except BrokenProcessPool:
+            self.check()
+            raise _worker_died(getattr(future, "label", "photo")) from None
 
     def _acquire(self) -> None:
         while not self._slots.acquire(timeout=0.2):
@@ -104,6 +116,10 @@ class Workers:
         if self._cancelled.is_set():
             self._slots.release()
             raise Interrupted()
+
+
+def _worker_died(label: object) -> BuildError:
+    return BuildError(f"{label}: the photo worker process died (out of memory?)")
 
 
 def _ignore_sigint() -> None:

@@ -1,0 +1,28 @@
+"""The worker budget: a photo worker that dies is a one-line BuildError naming the file, every time."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from mediapack.errors import BuildError
+from mediapack.workers import Workers
+
+
+def test_a_dead_worker_names_the_photo_and_later_photos_fail_the_same_way() -> None:
+    with Workers(jobs=2) as workers:
+        future = workers.submit(Path("story/photos/huge.jpg"), os._exit, 3)  # as the OOM killer would
+        with pytest.raises(BuildError, match=r"^story/photos/huge\.jpg: the photo worker process died"):
+            workers.result(future)
+        # The pool is broken now: the next photo gets the same clear error, not a traceback.
+        with pytest.raises(BuildError, match=r"^story/photos/next\.jpg: the photo worker process died"):
+            workers.result(workers.submit(Path("story/photos/next.jpg"), abs, -1))
+
+
+def test_without_a_pool_steps_run_here_and_errors_come_through_the_future() -> None:
+    with Workers(jobs=1) as workers:
+        assert workers.result(workers.submit(Path("a.jpg"), abs, -2)) == 2
+        with pytest.raises(ValueError):
+            workers.result(workers.submit(Path("b.jpg"), int, "x"))
