@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -32,19 +30,19 @@ from .compose_request import FORMATS, SOCIAL_FORMATS, ComposeRequest, parse_comp
 from .compose_text import BOLD, REGULAR, boxed_text, font_file, lower_third, read_cues, title_card
 from .config import Settings, VideoRung, without_limits
 from .errors import BuildError, InputError, single_line
-from .ffmpeg import FFmpeg, compile_graph, file_arg, graph_input, run
+from .ffmpeg import FFmpeg, compile_graph, file_arg, graph_input
 from .model import AUDIO, VIDEO, BuiltMedia, MediaInfo, MediaItem, Rendition, Story
 from .photos import decode_upright
-from .probe import codec_strings, main_stream_index, probe_av, probe_file
-from .video_args import aac_options, h264_options, target_fps  # the ladder's encoder settings
-from .webvtt import write_webvtt
+from .probe import main_stream_index, probe_av, probe_file
+from .video import MP4, measure_mp4, produce
+from .video_args import aac_options, demuxer, h264_options, target_fps  # as the ladder encodes
+from .webvtt import read_subtitles
 
 __all__ = ["ComposeRequest", "build_encode_args", "make_slideshow", "make_social_cuts", "parse_compose",
            "slideshow_spec", "slideshow_timing", "social_spec"]
 
 FPS = 25  # of the slideshow; a social cut keeps its video's rate
 TITLE_SECONDS, FADE_SECONDS, BED_FADE_SECONDS = 3.0, 0.75, 2.0
-MP4 = "video/mp4"
 
 
 @dataclass(frozen=True)
@@ -84,7 +82,8 @@ def make_slideshow(story: Story, photos: Sequence[BuiltMedia], story_folder: Pat
         target = folder / f"{name}.mp4"
         _encode(crossfade_sequence(clips, fade / FPS), frames, Fraction(FPS), size, target, settings, ff,
                 story.source, bed, _part(on_progress, index, len(request.formats)))
-        renditions.append(_measure(f"slideshow-{name}", target, out_root))
+        renditions.append(measure_mp4(f"slideshow-{name}", target, folder.relative_to(out_root), MP4,
+                                      "composition"))
     return tuple(renditions)
 
 
@@ -93,13 +92,13 @@ def make_social_cuts(item: MediaItem, info: MediaInfo, built: BuiltMedia, story_
                      on_progress: Callable[[float], None] | None = None) -> tuple[Rendition, ...]:
     """Write media/<id>/social-9x16.mp4 and social-1x1.mp4: cropped to the action, subtitles burned in."""
     source, info = _social_source(item, info, built, story_folder, out_root)
-    cues = _subtitle_cues(item, built, story_folder, out_root)
+    cues = read_cues(read_subtitles(story_folder / item.subtitles)) if item.subtitles else []
     scores = focus_map(source, info)
     fps = target_fps(info, settings.video)
     duration = info.duration or 0.0
     frames = max(1, math.floor(duration * fps + Fraction(1, 1000)))
     audio_index = main_stream_index(info, "audio")
-    audio = AudioTrack(source, info.format.split(",")[0], audio_index) if audio_index is not None else None
+    audio = AudioTrack(source, demuxer(info), audio_index) if audio_index is not None else None
     folder = out_root / "media" / item.id
     folder.mkdir(parents=True, exist_ok=True)
     renditions = []
@@ -115,7 +114,8 @@ def make_social_cuts(item: MediaItem, info: MediaInfo, built: BuiltMedia, story_
         target = folder / f"social-{name}.mp4"
         _encode(clip, frames, fps, size, target, settings, ff, source, audio,
                 _part(on_progress, index, len(SOCIAL_FORMATS)))
-        renditions.append(_measure(f"social-{name}", target, out_root))
+        renditions.append(measure_mp4(f"social-{name}", target, folder.relative_to(out_root), MP4,
+                                      "composition"))
     return tuple(renditions)
 
 
@@ -183,7 +183,7 @@ def _audio_bed(path: Path) -> AudioTrack:
     index = main_stream_index(info, "audio") if info.kind in (AUDIO, VIDEO) else None
     if index is None:
         raise InputError(single_line(f"{path}: compose.audio_bed: has no audio stream"))
-    return AudioTrack(path, info.format.split(",")[0], index, BED_FADE_SECONDS)
+    return AudioTrack(path, demuxer(info), index, BED_FADE_SECONDS)
 
 
 def _social_source(item: MediaItem, info: MediaInfo, built: BuiltMedia, story_folder: Path, out_root: Path
@@ -200,19 +200,6 @@ def _social_source(item: MediaItem, info: MediaInfo, built: BuiltMedia, story_fo
     return source, info
 
 
-def _subtitle_cues(item: MediaItem, built: BuiltMedia, story_folder: Path, out_root: Path
-                   ) -> list[tuple[float, float, str]]:
-    """Return the cues of the captions.vtt the build wrote, else of the item's subtitles file."""
-    written = next((out_root / r.path for r in built.renditions if r.role == "captions"), None)
-    if written is not None and written.is_file():
-        return read_cues(written.read_text(encoding="utf-8"))
-    if item.subtitles is None:
-        return []
-    with tempfile.TemporaryDirectory(prefix="mediapack-captions-") as scratch:
-        vtt = write_webvtt(story_folder / item.subtitles, Path(scratch) / "captions.vtt")
-        return read_cues(vtt.read_text(encoding="utf-8"))
-
-
 def _encode(clip: VideoClip, frames: int, fps: Fraction, size: tuple[int, int], target: Path,
             settings: Settings, ff: FFmpeg, source: Path, audio: AudioTrack | None,
             on_progress: Callable[[float], None] | None) -> None:
@@ -223,15 +210,7 @@ def _encode(clip: VideoClip, frames: int, fps: Fraction, size: tuple[int, int], 
     # Half a frame of slack, so iter_frames' int(duration * fps) cannot round the last frame away.
     clip = clip.with_duration(float((frames + Fraction(1, 2)) / fps))
     chunks = _frame_bytes(islice(clip.iter_frames(fps=float(fps), dtype="uint8"), frames), size)
-    timeout = settings.ffmpeg.timeout + settings.ffmpeg.timeout_per_second * seconds
-    try:
-        run(ff, args, chunks=chunks, timeout=timeout, source=source, duration=seconds,
-                       on_progress=on_progress)
-        if not partial.is_file() or partial.stat().st_size == 0:
-            raise BuildError(single_line(f"{source}: ffmpeg wrote no {target.name}"))
-        os.replace(partial, target)
-    finally:
-        partial.unlink(missing_ok=True)
+    produce(ff, args, source, seconds, settings, on_progress, {partial: target}, chunks)
 
 
 def _frame_bytes(frames: Iterator[np.ndarray], size: tuple[int, int]) -> Iterator[memoryview]:
@@ -241,17 +220,6 @@ def _frame_bytes(frames: Iterator[np.ndarray], size: tuple[int, int]) -> Iterato
             raise BuildError(f"composition frame is {frame.shape[1]}x{frame.shape[0]}, "
                              f"not {size[0]}x{size[1]}")
         yield np.ascontiguousarray(frame).data
-
-
-def _measure(name: str, path: Path, out_root: Path) -> Rendition:
-    """Describe a written composition from the file itself."""
-    found = probe_av(path)
-    video_codec, audio_codec = codec_strings(path)
-    bitrate = round(found.size_bytes * 8 / found.duration) if found.duration else None
-    return Rendition(name=name, path=path.relative_to(out_root), content_type=MP4,
-                     size_bytes=found.size_bytes, role="composition", width=found.width,
-                     height=found.height, duration=found.duration, video_codec=video_codec,
-                     audio_codec=audio_codec, frame_rate=found.frame_rate, bitrate=bitrate)
 
 
 def _common_spec(settings: Settings, ff: FFmpeg) -> dict:

@@ -21,6 +21,7 @@ from .errors import InputError, single_line
 from .ffmpeg import file_arg
 from .model import MediaInfo
 from .probe import main_stream_index
+from .video_args import demuxer
 
 ZOOM = 1.08  # how far the pan-and-zoom moves in; photos are pre-scaled with this much margin
 _FOCUS_SAMPLES = 8  # frames of a video looked at to find where the action is
@@ -220,7 +221,7 @@ def _decode(path: Path, info: MediaInfo) -> Iterator[tuple[float, av.VideoFrame]
 def _open(path: Path, info: MediaInfo):
     # The demuxer probing chose, forced: nothing else (a playlist, a concat script) may read the file.
     options = {"protocol_whitelist": "file"}
-    return av.open(file_arg(path), mode="r", format=info.format.split(",")[0], options=options)
+    return av.open(file_arg(path), mode="r", format=demuxer(info), options=options)
 
 
 def focus_map(path: Path, info: MediaInfo) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Text for the compositions: cues read from WebVTT; title card, lower third, subtitles, credit drawn once."""
+"""Text for the compositions: subtitle cues as words; title card, lower third, subtitles, credit drawn once."""
 
 from __future__ import annotations
 
@@ -23,8 +23,6 @@ ACCENT = (229, 57, 53)
 WHITE, GREY = (255, 255, 255), (205, 208, 212)
 _MIN_FONT = 10  # pixels; below this DejaVu is unreadable anyway
 _ELLIPSIS = "…"
-_VTT_TIME = r"(?:(\d+):)?(\d{2}):(\d{2})\.(\d{3})"
-_VTT_TIMING = re.compile(rf"^{_VTT_TIME}\s+-->\s+{_VTT_TIME}")
 _VTT_TAG = re.compile(r"<[^>]*>")
 
 
@@ -216,25 +214,15 @@ def boxed_text(size: tuple[int, int], text: str, *, scale: float, anchor: str, m
     return Still.from_image(image, x, max(0, y))
 
 
-def read_cues(vtt: str) -> list[tuple[float, float, str]]:
-    """Return (start, end, text) of each cue of a clean WebVTT file, as the words to draw.
+def read_cues(cues: Sequence[tuple[float, float, str, Sequence[str]]]) -> list[tuple[float, float, str]]:
+    """Return (start, end, text) of each cue read by ``webvtt.read_subtitles``, as the words to draw.
 
     Styling tags go and entities are decoded (they are WebVTT's own syntax); whatever the text then
     says, markup or template syntax included, is drawn as it stands.
     """
-    cues = []
-    for block in vtt.replace("\r\n", "\n").split("\n\n"):
-        lines = block.strip("\n").split("\n")
-        at = next((i for i, line in enumerate(lines) if "-->" in line), None)
-        match = _VTT_TIMING.match(lines[at].strip()) if at is not None else None
-        if match is None:
-            continue
-        words = clean_text(" ".join(html.unescape(_VTT_TAG.sub("", line)) for line in lines[at + 1:]))
+    drawn = []
+    for start, end, _, lines in cues:
+        words = clean_text(" ".join(html.unescape(_VTT_TAG.sub("", line)) for line in lines))
         if words:
-            cues.append((_seconds(match.groups()[:4]), _seconds(match.groups()[4:]), words))
-    return cues
-
-
-def _seconds(parts: Sequence[str | None]) -> float:
-    hours, minutes, seconds, millis = parts
-    return int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + int(millis) / 1000
+            drawn.append((start, end, words))
+    return drawn

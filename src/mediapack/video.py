@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from PIL import Image
@@ -47,10 +47,11 @@ def transcode_video(item: MediaItem, info: MediaInfo, story_folder: Path, out_ro
     partials = {name: folder / f"{file}.partial" for name, file in files.items()}
     captions = _captions(item, story_folder, folder, rel)  # bad subtitles fail before the long encode
     args = build_ladder_args(source, info, ladder, partials, settings, poster_at=_poster_time(item, info))
-    _produce(ff, args, source, info, settings, on_progress, {partials[n]: folder / f for n, f in files.items()})
+    produce(ff, args, source, info.duration, settings, on_progress,
+            {partials[n]: folder / f for n, f in files.items()})
     layout = sprite_layout(info, settings.video)
     write_text(folder / "thumbnails.vtt", thumbnails_vtt(layout, info.duration or 0.0))
-    renditions = [_measure_mp4(rung.name, folder / files[rung.name], rel, MP4) for rung, _, _ in ladder]
+    renditions = [measure_mp4(rung.name, folder / files[rung.name], rel, MP4) for rung, _, _ in ladder]
     renditions += [_image(name, folder / files[name], rel, "poster") for name in ("poster", "poster-webp")
                    if name in files]
     renditions += [_image("thumbnails", folder / "thumbnails.jpg", rel, "thumbnails"),
@@ -68,16 +69,18 @@ def package_audio(item: MediaItem, info: MediaInfo, story_folder: Path, out_root
     partial = folder / "audio.m4a.partial"
     captions = _captions(item, story_folder, folder, rel)
     args = build_audio_args(source, info, partial, settings)
-    _produce(ff, args, source, info, settings, on_progress, {partial: final})
-    return (_measure_mp4("audio", final, rel, M4A), *captions)
+    produce(ff, args, source, info.duration, settings, on_progress, {partial: final})
+    return (measure_mp4("audio", final, rel, M4A), *captions)
 
 
-def _produce(ff: FFmpeg, args: list[str], source: Path, info: MediaInfo, settings: Settings,
-             on_progress: Callable[[float], None] | None, moves: dict[Path, Path]) -> None:
+def produce(ff: FFmpeg, args: list[str], source: Path, duration: float | None, settings: Settings,
+            on_progress: Callable[[float], None] | None, moves: dict[Path, Path],
+            chunks: Iterable[bytes] | None = None) -> None:
     """Run ffmpeg into partial files and move them into place; leave no partial file behind."""
-    timeout = settings.ffmpeg.timeout + settings.ffmpeg.timeout_per_second * (info.duration or 0.0)
+    timeout = settings.ffmpeg.timeout + settings.ffmpeg.timeout_per_second * (duration or 0.0)
     try:
-        run(ff, args, timeout=timeout, source=source, duration=info.duration, on_progress=on_progress)
+        run(ff, args, timeout=timeout, source=source, duration=duration, on_progress=on_progress,
+            chunks=chunks)
         for partial, final in moves.items():
             if not partial.is_file() or partial.stat().st_size == 0:
                 raise BuildError(single_line(f"{source}: ffmpeg wrote no {final.name}"))
@@ -88,15 +91,15 @@ def _produce(ff: FFmpeg, args: list[str], source: Path, info: MediaInfo, setting
             partial.unlink(missing_ok=True)
 
 
-def _measure_mp4(name: str, path: Path, rel: Path, content_type: str) -> Rendition:
+def measure_mp4(name: str, path: Path, rel: Path, content_type: str, role: str = "rendition") -> Rendition:
     """Describe a written MP4/M4A from the file itself."""
     found = probe_av(path)
     video_codec, audio_codec = codec_strings(path)
     bitrate = round(found.size_bytes * 8 / found.duration) if found.duration else None
     return Rendition(name=name, path=rel / path.name, content_type=content_type, size_bytes=found.size_bytes,
-                     width=found.width or None, height=found.height or None, duration=found.duration,
-                     video_codec=video_codec, audio_codec=audio_codec, frame_rate=found.frame_rate,
-                     bitrate=bitrate)
+                     role=role, width=found.width or None, height=found.height or None,
+                     duration=found.duration, video_codec=video_codec, audio_codec=audio_codec,
+                     frame_rate=found.frame_rate, bitrate=bitrate)
 
 
 def _image(name: str, path: Path, rel: Path, role: str) -> Rendition:

@@ -103,11 +103,11 @@ def build_ladder_args(source: Path, info: MediaInfo, ladder: Sequence[tuple[Vide
                       ) -> list[str]:
     """Return argv for one ffmpeg run writing every output ``targets`` names: rungs, posters, sprite."""
     video = settings.video
-    source_in = graph_input(source, fmt=_demuxer(info))
+    source_in = graph_input(source, fmt=demuxer(info))
     audio_index = main_stream_index(info, "audio")
     fps = target_fps(info, video)
     wanted = [(rung, w, h) for rung, w, h in ladder if rung.name in targets]
-    posters = [name for name in ("poster", "poster-webp") if name in targets]
+    posters = {name: targets[name] for name in ("poster", "poster-webp") if name in targets}
     branches = len(wanted) + bool(posters) + ("thumbnails" in targets)
     _, top_width, top_height = ladder[0]
     top_pixels = top_width * top_height
@@ -134,7 +134,7 @@ def build_ladder_args(source: Path, info: MediaInfo, ladder: Sequence[tuple[Vide
             options["crf"] = video.crf + crf_offset
         outputs.append(ffgraph.output(*streams, file_arg(targets[rung.name]), **options))
     if posters:
-        outputs += _poster_outputs(next(pictures), info, (top_width, top_height), targets, video, poster_at)
+        outputs += _poster_outputs(next(pictures), info, (top_width, top_height), posters, video, poster_at)
     if "thumbnails" in targets:
         outputs.append(_sprite_output(next(pictures), info, targets["thumbnails"], video))
     return compile_graph(ffgraph.merge_outputs(*outputs))
@@ -145,7 +145,7 @@ def build_audio_args(source: Path, info: MediaInfo, target: Path, settings: Sett
     audio_index = main_stream_index(info, "audio")
     if audio_index is None:
         raise InputError(single_line(f"{source}: has no audio stream"))
-    source_in = graph_input(source, fmt=_demuxer(info))
+    source_in = graph_input(source, fmt=demuxer(info))
     options = {**aac_options(settings.video), "f": "mp4", "movflags": "+faststart", **_BITEXACT}
     sound = _stereo(source_in[str(audio_index)], info.audio_channels, settings.video)
     return compile_graph(ffgraph.output(sound, file_arg(target), **options))
@@ -207,8 +207,7 @@ def _stereo(sound, channels: int, video: VideoSettings):
 def _poster_outputs(picture, info: MediaInfo, size: tuple[int, int], targets: Mapping[str, Path],
                     video: VideoSettings, poster_at: float | None) -> list:
     """Write the poster frame as JPEG ("poster") and WebP ("poster-webp"), whichever ``targets`` name."""
-    names = [name for name in ("poster", "poster-webp") if name in targets]
-    copies = _split(_poster_picture(picture, info, *size, poster_at), "split", len(names))
+    copies = _split(_poster_picture(picture, info, *size, poster_at), "split", len(targets))
     outputs = []
     if "poster" in targets:
         outputs.append(ffgraph.output(next(copies), file_arg(targets["poster"]), **_jpeg_options(video)))
@@ -281,7 +280,7 @@ def _jpeg_picture(picture, width: int, height: int):
     return picture.filter("scale", width, height, **_JPEG_SCALE).filter("format", "yuv420p").filter("setsar", "1")
 
 
-def _demuxer(info: MediaInfo) -> str:
+def demuxer(info: MediaInfo) -> str:
     """Force the demuxer probing chose, so ffmpeg cannot pick a different, unsafe one."""
     return info.format.split(",")[0]
 

@@ -21,6 +21,14 @@ _ASS_OVERRIDE = re.compile(r"\{\\[^}]*\}")  # {\an8} and friends that SRT files 
 
 def write_webvtt(subtitles: Path, dest: Path) -> Path:
     """Convert an .srt or .vtt file to clean WebVTT at ``dest``: dotted times, no ids, safe tags only."""
+    lines = ["WEBVTT", ""]
+    for start, end, settings, body in read_subtitles(subtitles):
+        lines += [f"{timestamp(start)} --> {timestamp(end)}{settings}", *body, ""]
+    return write_text(dest, "\n".join(lines))
+
+
+def read_subtitles(subtitles: Path) -> list[tuple[float, float, str, list[str]]]:
+    """Return (start, end, settings, clean WebVTT text lines) of each cue of an .srt or .vtt file."""
     try:
         raw = subtitles.read_bytes()
     except OSError as exc:
@@ -32,10 +40,7 @@ def write_webvtt(subtitles: Path, dest: Path) -> Path:
     cues = _parse_cues(subtitles, text.replace("\r\n", "\n").replace("\r", "\n"))
     if not cues:
         raise InputError(single_line(f"{subtitles}: no subtitle cues found"))
-    lines = ["WEBVTT", ""]
-    for start, end, settings, body in cues:
-        lines += [f"{timestamp(start)} --> {timestamp(end)}{settings}", *body, ""]
-    return write_text(dest, "\n".join(lines))
+    return cues
 
 
 def _parse_cues(path: Path, text: str) -> list[tuple[float, float, str, list[str]]]:
