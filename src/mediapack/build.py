@@ -244,8 +244,7 @@ def make_media(story: Story, infos: dict[str, MediaInfo], staging: Path, setting
 def media_key(story: Story, item: MediaItem, info: MediaInfo, settings: Settings, ff: FFmpeg | None) -> str:
     """Return an item's cache key: its source bytes, the settings that shape its files, the algorithm."""
     if info.kind == PHOTO:
-        # Limits change no output; the resampler's version does.
-        spec: object = (replace(settings.photos, max_pixels=0, max_bytes=0), RESAMPLER)
+        spec: object = (without_limits(settings.photos), RESAMPLER)  # the resampler's version changes output
         if not credit_is_spliced(settings):
             spec = (spec, item.caption, item.credit, item.creator, item.copyright, item.alt)
     else:

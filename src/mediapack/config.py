@@ -6,7 +6,7 @@ import math
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import ConfigError, Problem, shown
 
@@ -120,11 +120,13 @@ LIMITS = ("photos.max_pixels", "photos.max_bytes", "video.max_pixels", "video.ma
 # Zero would refuse every file or time every run out (timeout_per_second may be 0: a fixed timeout).
 _POSITIVE = {"max_pixels", "max_bytes", "max_duration", "timeout"}
 _SIGNED = {"loudness_target"}  # the one setting that may be negative
+_Limited = TypeVar("_Limited", "PhotoSettings", "VideoSettings")
 
 
-def without_limits(video: VideoSettings) -> VideoSettings:
-    """Return the video settings with the input limits zeroed, for cache keys: limits change no output."""
-    return replace(video, max_pixels=0, max_duration=0.0, max_bytes=0)
+def without_limits(settings: _Limited) -> _Limited:
+    """Return photo or video settings with the input limits zeroed, for cache keys: limits change no output."""
+    return replace(settings, **{name: type(getattr(settings, name))(0) for name in ("max_pixels", "max_bytes",
+                                "max_duration") if hasattr(settings, name)})
 
 
 def find_config_files(story_folder: Path) -> list[Path]:
@@ -222,8 +224,8 @@ def _check_story_config(before: Settings, after: Settings, data: dict[str, Any],
         section, _, name = key.partition(".")
         old, new = getattr(getattr(before, section), name), getattr(getattr(after, section), name)
         if new > old:
-            shown = f"{old:g}" if isinstance(old, float) else str(old)
-            problems.append(Problem(path, key, f"cannot be raised above {shown} in the story folder's own "
+            limit = f"{old:g}" if isinstance(old, float) else str(old)
+            problems.append(Problem(path, key, f"cannot be raised above {limit} in the story folder's own "
                                     "mediapack.toml; raise it in a parent folder's mediapack.toml or with --config"))
 
 
@@ -241,22 +243,17 @@ def _merge_scalars(obj: Any, section: dict[str, Any], prefix: str, path: Path, p
     for key, value in section.items():
         where = f"{prefix}.{key}"
         expected = types.get(key)
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
         if expected is None or expected is tuple:
             problems.append(Problem(path, where, "unknown setting"))
-        elif expected is float and isinstance(value, int | float) and not isinstance(value, bool):
-            if not math.isfinite(value):  # nan or inf would switch a timeout or limit off
-                problems.append(Problem(path, where, f"must be a finite number, not {value!r}"))
-            elif value < 0 and key not in _SIGNED:
-                problems.append(Problem(path, where, "must not be negative"))
-            elif value <= 0 and key in _POSITIVE:
-                problems.append(Problem(path, where, "must be more than 0"))
-            else:
-                changes[key] = float(value)
         elif not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
             problems.append(Problem(path, where, f"must be {_type_name(expected)}, not {shown(value)}"))
-        elif expected in (int, float) and value < 0:
+        elif expected is float and not math.isfinite(value):  # nan or inf would switch a timeout or limit off
+            problems.append(Problem(path, where, f"must be a finite number, not {value!r}"))
+        elif expected in (int, float) and value < 0 and key not in _SIGNED:
             problems.append(Problem(path, where, "must not be negative"))
-        elif expected in (int, float) and value == 0 and key in _POSITIVE:
+        elif expected in (int, float) and value <= 0 and key in _POSITIVE:
             problems.append(Problem(path, where, "must be more than 0"))
         else:
             changes[key] = value
