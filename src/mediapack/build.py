@@ -162,7 +162,7 @@ def build(folder: Path, out_dir: Path, settings: Settings, *, base_url: str | No
 
     # Write: under the story's lock, into a hidden sibling folder swapped into place only when complete.
     out_dir.mkdir(parents=True, exist_ok=True)
-    with story_lock(out_dir, story.slug, lock_timeout, reporter, workers.check):
+    with story_lock(out_dir, story.slug, lock_timeout, reporter.note, workers.check):
         clear_leftovers(out_dir, story.slug)
         staging = Path(tempfile.mkdtemp(prefix=f".{story.slug}.building-", dir=out_dir))
         try:
@@ -174,7 +174,7 @@ def build(folder: Path, out_dir: Path, settings: Settings, *, base_url: str | No
             # Inside the zips the page and manifest list no packages: a package cannot describe its own size.
             write_story_files(staging, story, media, (), base_url)
             originals = [(story.folder / m.item.file, f"{ORIGINALS}/{m.item.file.as_posix()}")
-                         for m in media if m.item.id in checked.infos]
+                         for m in media if not m.composed]
             workers.check()
             done = reporter.task(f"{story.slug}: packages")
             packages = write_packages(staging, story.slug, settings.packages, originals,

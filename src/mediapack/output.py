@@ -16,15 +16,8 @@ from .errors import BuildError
 LOCK_TIMEOUT = 1800.0  # seconds a build waits for another build of the same story
 
 
-class Notes:
-    """Anything with a ``note(message)`` method (a build Reporter)."""
-
-    def note(self, message: str) -> None:
-        """Report a line of information."""
-
-
 @contextmanager
-def story_lock(out_dir: Path, slug: str, timeout: float, reporter: Notes,
+def story_lock(out_dir: Path, slug: str, timeout: float, note: Callable[[str], None],
                check: Callable[[], None]) -> Iterator[Path]:
     """Hold ``OUT/.<slug>.lock`` so two builds never write one story at once; wait up to ``timeout`` s."""
     path = out_dir / f".{slug}.lock"
@@ -39,7 +32,7 @@ def story_lock(out_dir: Path, slug: str, timeout: float, reporter: Notes,
                 raise BuildError(f"{path}: another build of {slug} is still running after {timeout:g} s; "
                                  "wait for it to finish or raise --lock-timeout") from None
             if not told:
-                reporter.note(f"{slug}: waiting for another build of this story to finish ({path})")
+                note(f"{slug}: waiting for another build of this story to finish ({path})")
                 told = True
             check()
             time.sleep(0.1)

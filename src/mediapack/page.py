@@ -126,7 +126,7 @@ def _player(story: Story, built: BuiltMedia, href) -> dict:
     prefix = "video/" if built.info.kind == VIDEO else "audio/"
     playable = sorted((r for r in built.renditions if r.role == "rendition" and r.content_type.startswith(prefix)),
                       key=lambda r: (-(r.height or 0), -(r.bitrate or 0)))
-    poster = next((r for r in built.renditions if r.role == "poster"), None)
+    poster = _poster(built)
     captions = next((r for r in built.renditions if r.role == "captions"), None)
     top = playable[0] if playable else None
     return {
@@ -267,8 +267,7 @@ def _link(r: dict, package: bool = False) -> dict:
     if size is not None and human_size(size) not in text:
         text += f" · {human_size(size)}"
     # The template keeps each part on one line, so a narrow screen wraps only between parts.
-    return {"href": r.get("href", ""), "type": r.get("contentType", ""), "text": text,
-            "parts": text.split(" · ")}
+    return {"href": r.get("href", ""), "type": r.get("contentType", ""), "parts": text.split(" · ")}
 
 
 def make_jsonld(story: Story, media: Sequence[BuiltMedia], base_url: str | None) -> dict:
@@ -307,6 +306,10 @@ def make_jsonld(story: Story, media: Sequence[BuiltMedia], base_url: str | None)
     return article
 
 
+def _poster(built: BuiltMedia) -> Rendition | None:
+    return next((r for r in built.renditions if r.role == "poster"), None)
+
+
 def _credits(item) -> dict:
     """Return the schema.org credit fields a media item has: creditText, copyrightNotice, creator."""
     common = {k: v for k, v in (("creditText", item.credit), ("copyrightNotice", item.copyright)) if v}
@@ -328,7 +331,7 @@ def _image_object(built: BuiltMedia, href) -> dict | None:
 
 
 def _poster_object(built: BuiltMedia, href) -> dict | None:
-    poster = next((r for r in built.renditions if r.role == "poster"), None)
+    poster = _poster(built)
     if poster is None:
         return None
     obj = {"@type": "ImageObject", "contentUrl": href(poster), "url": href(poster)}
@@ -342,7 +345,7 @@ def _video_object(story: Story, built: BuiltMedia, href) -> dict:
     item = built.item
     mp4 = sorted((r for r in built.renditions if r.role == "rendition" and r.content_type == "video/mp4"),
                  key=lambda r: -(r.height or 0))
-    poster = next((r for r in built.renditions if r.role == "poster"), None)
+    poster = _poster(built)
     video = {"@type": "VideoObject", "name": item.caption or story.headline,
              "description": item.caption or item.alt or story.standfirst or story.headline}
     if poster:

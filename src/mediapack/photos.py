@@ -16,6 +16,7 @@ from PIL import Image, ImageCms, ImageFilter, ImageOps, UnidentifiedImageError
 
 from .config import PhotoSettings, PhotoSize
 from .errors import BuildError, InputError, single_line
+from .manifest import write_atomic
 from .metadata import splice_metadata, xmp_packet
 from .model import PHOTO, MediaInfo, MediaItem, Rendition
 from .resample import downscale_cascade
@@ -50,17 +51,11 @@ WEBP_METHOD = 2
 def probe_photo(path: Path, max_pixels: int) -> MediaInfo | None:
     """Describe a photo as displayed; None if Pillow does not recognise the file as an image."""
     try:
-        img = Image.open(path)
+        img = _open(path, max_pixels)
     except UnidentifiedImageError:
         if fmt := sniff_format(path):
             raise InputError(f"{path}: not a readable {fmt} image (corrupt header)") from None
         return None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise InputError(f"{path}: image is over the pixel limit of {max_pixels}") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except _DECODE_ERRORS as exc:  # e.g. a PNG text chunk inflating past Pillow's MAX_TEXT_CHUNK
-        raise InputError(f"{path}: corrupt or unsafe image ({single_line(str(exc), 120)})") from None
     with img:
         if img.format in _MOVING_FORMATS:
             return None
@@ -71,7 +66,7 @@ def probe_photo(path: Path, max_pixels: int) -> MediaInfo | None:
         _load(path, img, _draft_size((width, height), 0, 0))  # a full decode finds truncation
         orientation = _orientation(img)
         fmt = img.format
-    if orientation in (5, 6, 7, 8):
+    if orientation in (5, 6, 7, 8):  # the transposes in _TURNS
         width, height = height, width
     return MediaInfo(path=path, kind=PHOTO, format=fmt, width=width, height=height,
                      rotation=_ORIENTATIONS.get(orientation, (None, 0))[1],
@@ -109,15 +104,9 @@ def _decode(source: Path, settings: PhotoSettings
             ) -> tuple[Image.Image, Image.Transpose | None, tuple[int, int]]:
     """Return sRGB pixels as stored (JPEG: drafted), the transpose to upright, and the upright size."""
     try:
-        img = Image.open(source, formats=_OPENERS)
+        img = _open(source, settings.max_pixels, _OPENERS)
     except UnidentifiedImageError:
         raise InputError(f"{source}: not a readable photo; use {_ACCEPTED}") from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise InputError(f"{source}: image is over the pixel limit of {settings.max_pixels}") from None
-    except OSError as exc:
-        raise InputError(f"{source}: cannot read: {exc.strerror or exc}") from None
-    except _DECODE_ERRORS as exc:
-        raise InputError(f"{source}: corrupt or unsafe image ({single_line(str(exc), 120)})") from None
     with img:
         stored = _check_pixels(source, img, settings.max_pixels)
         long_side, short_side = max(stored), min(stored)
@@ -130,6 +119,20 @@ def _decode(source: Path, settings: PhotoSettings
     transpose, _ = _ORIENTATIONS.get(orientation, (None, 0))
     rgb.info = {}  # nothing from the source (EXIF, GPS, XMP, ICC) may reach a rendition
     return rgb, transpose, stored[::-1] if transpose in _TURNS else stored
+
+
+def _open(path: Path, max_pixels: int, formats: tuple[str, ...] | None = None) -> Image.Image:
+    """Open a photo lazily; UnidentifiedImageError passes through, any other failure is an InputError."""
+    try:
+        return Image.open(path, formats=formats)
+    except UnidentifiedImageError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InputError(f"{path}: image is over the pixel limit of {max_pixels}") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except _DECODE_ERRORS as exc:  # e.g. a PNG text chunk inflating past Pillow's MAX_TEXT_CHUNK
+        raise InputError(f"{path}: corrupt or unsafe image ({single_line(str(exc), 120)})") from None
 
 
 def _check_pixels(path: Path, img: Image.Image, max_pixels: int) -> tuple[int, int]:
@@ -370,18 +373,8 @@ def embed_photo_metadata(path: Path, item: MediaItem) -> None:
     pixel-only rendition plus this step gives the same bytes as a fresh build.
     """
     exif, xmp = _credit_metadata(item)
-    if exif is None and xmp is None:
-        return
-    data = splice_metadata(path.read_bytes(), exif.tobytes() if exif is not None else None, xmp)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    if exif is not None or xmp is not None:
+        write_atomic(path, splice_metadata(path.read_bytes(), exif.tobytes() if exif is not None else None, xmp))
 
 
 def decode_upright(source: Path, long_edge: int, max_pixels: int) -> Image.Image:
