@@ -1,4 +1,4 @@
-"""Shared fixtures: tiny media generated on the fly, independent of the code under test."""
+"""Shared fixtures: tiny media generated on the fly (independent of the code under test), the located ffmpeg."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from pathlib import Path
 
 import imageio_ffmpeg
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageChops, ImageDraw, ImageStat
+
+from mediapack.ffmpeg import FFmpeg, locate_ffmpeg
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 
@@ -65,6 +67,11 @@ def make_photo(path: Path, size: tuple[int, int] = (800, 600), fmt: str | None =
     return path
 
 
+def difference(a: Image.Image, b: Image.Image) -> float:
+    """Mean absolute RGB difference of two pictures of the same size (0 same .. 255 opposite)."""
+    return sum(ImageStat.Stat(ImageChops.difference(a.convert("RGB"), b.convert("RGB"))).mean) / 3
+
+
 def write_story(folder: Path, front_matter: str, body: str = "Some text.\n") -> Path:
     """Write story.md with the given YAML front matter (dedented) and body."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -73,10 +80,19 @@ def write_story(folder: Path, front_matter: str, body: str = "Some text.\n") -> 
     return folder
 
 
+@pytest.fixture(scope="module")
+def ff() -> FFmpeg:
+    """The ffmpeg mediapack finds, located once per module."""
+    return locate_ffmpeg()
+
+
 @pytest.fixture
 def tiny_story(tmp_path: Path) -> Path:
     """A complete small story: two photos, one 2 s 320x240 video with subtitles."""
     return make_tiny_story(tmp_path / "tiny-story")
+
+
+SLUG = "tiny-story-test"  # what the tiny story's headline slugifies to
 
 
 def make_tiny_story(folder: Path) -> Path:

@@ -7,6 +7,17 @@ import sys
 import time
 from pathlib import Path
 
+# A stand-in ffmpeg that starts a child, writes both process ids to $PIDS_FILE (atomically, so a
+# poller never reads half of it), reports some progress and then hangs.
+HANGING_FFMPEG = """
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+with open(os.environ["PIDS_FILE"] + ".tmp", "w") as handle:
+    handle.write(f"{os.getpid()} {child.pid}")
+os.replace(os.environ["PIDS_FILE"] + ".tmp", os.environ["PIDS_FILE"])
+print("out_time_us=100000\\nprogress=continue", flush=True)
+time.sleep(600)
+"""
+
 
 def fake_ffmpeg(folder: Path, body: str, name: str = "fake-ffmpeg") -> Path:
     """Write an executable Python script standing in for ffmpeg: ``-version`` and ``-encoders`` work."""

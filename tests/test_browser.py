@@ -15,14 +15,13 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from conftest import make_tiny_story, run_cli
+from conftest import SLUG, make_tiny_story, run_cli
 
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's chromium; .ci/run installs it when missing
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",
                  "--autoplay-policy=no-user-gesture-required"]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"  # git-ignored; CI may keep it
-SLUG = "tiny-story-test"
 WAIT_MS = 20_000
 DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 375, "height": 740}
 

@@ -19,10 +19,8 @@ import av
 import pytest
 from PIL import Image
 
-from conftest import make_tiny_story, make_video, run_cli, write_story
+from conftest import SLUG, make_tiny_story, make_video, run_cli, write_story
 from mediapack.metadata import read_embedded_metadata
-
-SLUG = "tiny-story-test"
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from mediapack.compose import (
 from mediapack.compose_text import clean_text, font, wrap
 from mediapack.config import Settings
 from mediapack.errors import InputError
-from mediapack.ffmpeg import locate_ffmpeg, run
+from mediapack.ffmpeg import run
 from mediapack.model import BuiltMedia, MediaItem, Rendition, Story
 from mediapack.photos import make_photo_renditions
 from mediapack.probe import probe_av, probe_file
@@ -58,11 +58,6 @@ def video_format(path: Path) -> tuple[str, str]:
 def has_audio(path: Path) -> bool:
     with av.open(str(path)) as container:
         return bool(container.streams.audio)
-
-
-@pytest.fixture(scope="module")
-def ff():
-    return locate_ffmpeg()
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,7 @@ from pathlib import Path
 import av
 import pytest
 
-from conftest import make_tiny_story, make_video, run_cli, write_story
-
-SLUG = "tiny-story-test"
+from conftest import SLUG, make_tiny_story, make_video, run_cli, write_story
 
 
 def _size_and_duration(path: Path) -> tuple[tuple[int, int], float]:

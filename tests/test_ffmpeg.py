@@ -8,7 +8,7 @@ import ffmpeg as ffgraph
 import imageio_ffmpeg
 import pytest
 
-from fake_processes import fake_ffmpeg, wait_until_gone
+from fake_processes import HANGING_FFMPEG, fake_ffmpeg, wait_until_gone
 from mediapack.errors import BuildError, EnvironmentProblem
 from mediapack.ffmpeg import (
     FFmpeg,
@@ -146,19 +146,10 @@ def test_run_returns_stderr_on_success(tmp_path: Path) -> None:
     assert seen == [1.0]
 
 
-SLEEPER = """
-import subprocess
-child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-open(os.environ["PIDS_FILE"], "w").write(f"{os.getpid()} {child.pid}")
-print("out_time_us=100000\\nprogress=continue", flush=True)
-time.sleep(60)
-"""
-
-
 def test_run_kills_ffmpeg_and_its_children_on_timeout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pids_file = tmp_path / "pids"
     monkeypatch.setenv("PIDS_FILE", str(pids_file))
-    ff = FFmpeg(fake_ffmpeg(tmp_path, SLEEPER), "fake")
+    ff = FFmpeg(fake_ffmpeg(tmp_path, HANGING_FFMPEG), "fake")
     with pytest.raises(BuildError) as caught:
         run(ff, [], timeout=1.5, source=Path("v.mp4"))
     assert caught.value.message == "v.mp4: ffmpeg timed out after 1.5 s"
@@ -168,7 +159,7 @@ def test_run_kills_ffmpeg_and_its_children_on_timeout(tmp_path: Path, monkeypatc
 def test_run_kills_ffmpeg_when_interrupted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pids_file = tmp_path / "pids"
     monkeypatch.setenv("PIDS_FILE", str(pids_file))
-    ff = FFmpeg(fake_ffmpeg(tmp_path, SLEEPER), "fake")
+    ff = FFmpeg(fake_ffmpeg(tmp_path, HANGING_FFMPEG), "fake")
 
     def interrupt(_fraction: float) -> None:
         raise KeyboardInterrupt

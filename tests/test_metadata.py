@@ -10,6 +10,7 @@ import pytest
 from PIL import Image, PngImagePlugin
 
 from conftest import make_photo, run_cli, write_story
+from iptc_files import iim, splice_app13
 from mediapack.metadata import EmbeddedMetadata, read_embedded_metadata, xmp_packet
 
 XMP_TEMPLATE = """<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
@@ -34,22 +35,10 @@ XMP_TEMPLATE = """<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
 <?xpacket end="w"?>"""
 
 
-def iim(*datasets: tuple[int, int, bytes]) -> bytes:
-    """Encode IPTC IIM datasets (record, number, value)."""
-    return b"".join(bytes([0x1C, rec, num]) + len(value).to_bytes(2, "big") + value
-                    for rec, num, value in datasets)
-
-
 def jpeg_with_app13(path: Path, iim_data: bytes, **save) -> Path:
     """Write a small JPEG and splice a Photoshop APP13 segment (8BIM 0x0404) in after SOI."""
     Image.new("RGB", (32, 24), (90, 120, 150)).save(path, "JPEG", **save)
-    resource = b"8BIM" + (0x0404).to_bytes(2, "big") + b"\x00\x00"  # empty, padded name
-    resource += len(iim_data).to_bytes(4, "big") + iim_data + (b"\x00" if len(iim_data) % 2 else b"")
-    payload = b"Photoshop 3.0\x00" + resource
-    segment = b"\xff\xed" + (len(payload) + 2).to_bytes(2, "big") + payload
-    data = path.read_bytes()
-    path.write_bytes(data[:2] + segment + data[2:])
-    return path
+    return splice_app13(path, iim_data)
 
 
 def test_iim_utf8_declared_by_1_90(tmp_path):

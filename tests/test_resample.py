@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from PIL import Image, ImageChops, ImageStat
+from PIL import Image
 
+from conftest import difference
 from mediapack.resample import downscale_cascade
 
 
@@ -14,10 +15,6 @@ def _photo(size: tuple[int, int]) -> Image.Image:
     return Image.blend(noise, gradient, 0.5)
 
 
-def _mean_difference(a: Image.Image, b: Image.Image) -> float:
-    return sum(ImageStat.Stat(ImageChops.difference(a, b)).mean) / 3
-
-
 def test_cascade_gives_every_size_close_to_a_pillow_lanczos_resize():
     img = _photo((900, 600))
     sizes = [(600, 400), (300, 200), (160, 107)]
@@ -26,7 +23,7 @@ def test_cascade_gives_every_size_close_to_a_pillow_lanczos_resize():
     for size, result in out.items():
         assert result.mode == "RGB" and result.size == size
     # the first step is one resize from the source: it must match Pillow's LANCZOS closely
-    assert _mean_difference(out[(600, 400)], img.resize((600, 400), Image.Resampling.LANCZOS)) < 1.0
+    assert difference(out[(600, 400)], img.resize((600, 400), Image.Resampling.LANCZOS)) < 1.0
 
 
 def test_steps_up_to_3x_go_through_libswscale_bigger_ones_through_pillow(monkeypatch):

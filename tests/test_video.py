@@ -12,12 +12,12 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from PIL import Image, ImageChops, ImageStat
+from PIL import Image, ImageStat
 
-from conftest import FFMPEG, make_audio, make_photo, make_video, run_ffmpeg
+from conftest import FFMPEG, difference, make_audio, make_photo, make_video, run_ffmpeg
 from mediapack.config import Settings, VideoRung, load_settings
 from mediapack.errors import BuildError, ConfigError, InputError
-from mediapack.ffmpeg import FFmpeg, locate_ffmpeg
+from mediapack.ffmpeg import FFmpeg
 from mediapack.model import MediaItem
 from mediapack.probe import probe_av
 from mediapack.video import package_audio, transcode_video
@@ -31,11 +31,6 @@ def quick_settings(**video) -> Settings:
     options = {"ladder": SMALL_LADDER, "keyframe_seconds": 1.0, "thumbnail_interval": 0.5,
                "thumbnail_width": 80, **video}
     return replace(base, video=replace(base.video, **options))
-
-
-def difference(a: Image.Image, b: Image.Image) -> float:
-    """Mean absolute RGB difference of two pictures of the same size (0 same .. 255 opposite)."""
-    return sum(ImageStat.Stat(ImageChops.difference(a.convert("RGB"), b.convert("RGB"))).mean) / 3
 
 
 def first_picture(path: Path) -> Image.Image:
@@ -69,11 +64,6 @@ def loudness(path: Path) -> float:
     proc = subprocess.run([FFMPEG, "-hide_banner", "-nostats", "-i", str(path), "-map", "0:a",
                            "-af", "ebur128", "-f", "null", "-"], check=True, capture_output=True, text=True, timeout=120)
     return float(re.findall(r"I:\s+(-?[\d.]+) LUFS", proc.stderr)[-1])
-
-
-@pytest.fixture(scope="module")
-def ff() -> FFmpeg:
-    return locate_ffmpeg()
 
 
 def transcode(folder: Path, ff: FFmpeg, name: str = "-clip:1.mp4", settings: Settings | None = None,

@@ -1,4 +1,4 @@
-"""Hostile inputs shared by tests/hostile: text, forged files, traps that notice being opened, fake ffmpegs."""
+"""Hostile inputs shared by tests/hostile: text, forged files and traps that notice being opened."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import struct
 import threading
 import zlib
 from pathlib import Path
+
+from iptc_files import iim, splice_app13
 
 # Markup, template syntax, Rich markup, an ANSI colour, an OSC title change, a C1 CSI and a bell.
 HOSTILE = ("<script>alert(1)</script> {{ 7*7 }} {% raw %} [bold]red[/bold] "
@@ -77,20 +79,9 @@ def text_bomb(kind: bytes, megabytes: int = 1024) -> bytes:
     return png_chunk(kind, body)
 
 
-def iim(*datasets: tuple[int, int, bytes]) -> bytes:
-    """Encode IPTC IIM datasets (record, number, value)."""
-    return b"".join(bytes([0x1C, rec, num]) + len(value).to_bytes(2, "big") + value for rec, num, value in datasets)
-
-
 def with_iptc(path: Path, caption: str, credit: str) -> Path:
     """Splice an IPTC IIM block (UTF-8, caption 2:120, credit 2:110) into an existing JPEG."""
-    data = iim((1, 90, b"\x1b%G"), (2, 120, caption.encode()), (2, 110, credit.encode()))
-    resource = b"8BIM" + (0x0404).to_bytes(2, "big") + b"\x00\x00" + len(data).to_bytes(4, "big") + data
-    resource += b"\x00" * (len(data) % 2)
-    payload = b"Photoshop 3.0\x00" + resource
-    jpeg = path.read_bytes()
-    path.write_bytes(jpeg[:2] + b"\xff\xed" + (len(payload) + 2).to_bytes(2, "big") + payload + jpeg[2:])
-    return path
+    return splice_app13(path, iim((1, 90, b"\x1b%G"), (2, 120, caption.encode()), (2, 110, credit.encode())))
 
 
 class FifoTrap:
@@ -137,13 +128,3 @@ class ListeningSocket:
             return False
         finally:
             self.sock.close()
-
-
-# A stand-in ffmpeg that starts a child, writes both process ids to $PIDS_FILE and then hangs.
-HANGING_FFMPEG = """
-child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
-with open(os.environ["PIDS_FILE"] + ".tmp", "w") as handle:
-    handle.write(f"{os.getpid()} {child.pid}")
-os.replace(os.environ["PIDS_FILE"] + ".tmp", os.environ["PIDS_FILE"])
-time.sleep(600)
-"""

@@ -10,10 +10,10 @@ import time
 from pathlib import Path
 
 import pytest
-from hostile_inputs import HANGING_FFMPEG, forged_png, text_bomb
+from hostile_inputs import forged_png, text_bomb
 
 from conftest import make_video, run_cli, write_story
-from fake_processes import fake_ffmpeg, wait_until_gone
+from fake_processes import HANGING_FFMPEG, fake_ffmpeg, wait_until_gone
 from mediapack.config import load_settings
 from mediapack.errors import ConfigError
 
