@@ -34,20 +34,14 @@ import av
 from moviepy import ColorClip, CompositeVideoClip, ImageClip, TextClip, concatenate_videoclips, vfx
 from PIL import Image, ImageDraw, ImageFilter
 
-from mediapack.compose import (
-    FADE_SECONDS,
-    FORMATS,
-    FPS,
-    TITLE_SECONDS,
-    ComposeRequest,
-    make_slideshow,
-)
-from mediapack.compose_text import BOLD, REGULAR, font_file
+from mediapack.compose.fonts import BOLD, REGULAR, font_file
+from mediapack.compose.slideshow import FADE_SECONDS, FPS, TITLE_SECONDS, make_slideshow
 from mediapack.config import Settings
 from mediapack.ffmpeg import locate_ffmpeg
-from mediapack.model import BuiltMedia, MediaItem, Story
-from mediapack.photos import make_photo_renditions
+from mediapack.model import BuiltMedia, ComposeRequest, MediaItem, Story
+from mediapack.photo.renditions import make_photo_renditions
 from mediapack.probe import probe_file
+from mediapack.story.compose_request import FORMATS
 
 SETTINGS = Settings()
 HEADLINE = "Harbour ferry returns after a winter of repairs"

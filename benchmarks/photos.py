@@ -34,9 +34,9 @@ from pathlib import Path
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageStat
 
 from mediapack.config import PhotoSettings
-from mediapack.metadata import xmp_packet
 from mediapack.model import MediaItem
-from mediapack.photos import WEBP_METHOD, make_photo_renditions
+from mediapack.photo.credit import xmp_packet
+from mediapack.photo.renditions import WEBP_METHOD, make_photo_renditions
 
 SETTINGS = PhotoSettings()  # the design's rendition set and qualities
 SQUARE = SETTINGS.square

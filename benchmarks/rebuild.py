@@ -30,6 +30,7 @@ from PIL import Image, ImageDraw
 
 from mediapack.build import build
 from mediapack.config import load_settings
+from mediapack.context import BuildOptions
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "assets" / "harbour-ferry"
 
@@ -71,7 +72,7 @@ def edit_first_caption(story_md: Path, mark: str) -> None:
 def timed_build(story: Path, out: Path, cache: Path) -> tuple[float, int, int]:
     settings = load_settings(story)
     started = time.perf_counter()
-    result = build(story, out, settings, cache_dir=cache)
+    result = build(story, out, settings, BuildOptions(cache_dir=cache))
     return time.perf_counter() - started, result.built, result.cached
 
 

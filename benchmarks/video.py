@@ -5,7 +5,7 @@ Run: uv run python benchmarks/video.py [--seconds N] [--skip-moviepy] [--repeat 
 Every approach makes the default ladder (1080p, 720p, 480p, 360p) with the design's encoder settings
 (H.264 High, veryfast, CRF 23 with maxrate/bufsize caps, a keyframe every 2 s, AAC 128 kb/s stereo
 48 kHz, +faststart). mediapack changes one thing: its 1080p rung uses x264 subme 1 at CRF 23.5 (see
-FROM_1080 in video_args.py), so a last block compares each rung's bytes and VMAF with (c)'s:
+FROM_1080 in video/plan.py), so a last block compares each rung's bytes and VMAF with (c)'s:
 
   (a) moviepy      VideoFileClip -> resized -> write_videofile, once per rung (the naive baseline;
                    x264 threads left to moviepy, as a naive script would)
@@ -46,7 +46,7 @@ from mediapack.config import Settings
 from mediapack.ffmpeg import locate_ffmpeg
 from mediapack.model import MediaItem
 from mediapack.probe import probe_av
-from mediapack.video_args import FROM_1080, ladder_for, sprite_layout, target_fps
+from mediapack.video.plan import FROM_1080, ladder_for, sprite_layout, target_fps
 
 SETTINGS = Settings()
 VIDEO = SETTINGS.video
@@ -208,7 +208,7 @@ def run_moviepy(source: Path, out: Path) -> None:
 
 def run_mediapack(source: Path, out: Path) -> None:
     """(d), in a child process: probe and transcode_video; print the time and the ffmpeg peak RSS."""
-    from mediapack.video import transcode_video
+    from mediapack.video.ladder import transcode_video
 
     ff = locate_ffmpeg()
     started = time.perf_counter()

@@ -20,7 +20,7 @@ import pytest
 from PIL import Image
 
 from conftest import SLUG, make_tiny_story, make_video, run_cli, write_story
-from mediapack.metadata import read_embedded_metadata
+from mediapack.photo.metadata import read_embedded_metadata
 
 
 @pytest.fixture(scope="module")

@@ -11,12 +11,15 @@ import pytest
 
 from conftest import make_photo, make_video, run_cli, write_story
 from mediapack import cache as cache_module
-from mediapack.build import build, without_credit
-from mediapack.cache import CacheEntry, RenditionCache, file_digest, rendition_key
+from mediapack.build import build
+from mediapack.cache import CacheEntry, RenditionCache, rendition_key, without_credit
 from mediapack.config import PhotoSettings, PhotoSize, Settings, VideoRung, VideoSettings
-from mediapack.metadata import read_embedded_metadata
+from mediapack.context import BuildOptions
+from mediapack.files import file_digest
 from mediapack.model import MediaItem, Rendition
-from mediapack.photos import embed_photo_metadata, make_photo_renditions
+from mediapack.photo.credit import splice_credit
+from mediapack.photo.metadata import read_embedded_metadata
+from mediapack.photo.renditions import make_photo_renditions
 
 KEY = "ab" + "0" * 62
 REL = Path("media/x")
@@ -115,7 +118,7 @@ def test_credit_added_to_a_credit_less_rendition_matches_a_direct_encode(tmp_pat
     bare, _ = make_photo_renditions(without_credit(item), source, tmp_path / "bare", FAST.photos)
     assert [r.path for r in direct] == [r.path for r in bare]
     for rendition in bare:
-        embed_photo_metadata(tmp_path / "bare" / rendition.path, item)
+        splice_credit(tmp_path / "bare" / rendition.path, item)
         spliced = (tmp_path / "bare" / rendition.path).read_bytes()
         assert spliced == (tmp_path / "direct" / rendition.path).read_bytes(), rendition.path
     found = read_embedded_metadata(tmp_path / "bare" / "media" / "p" / "medium.webp")
@@ -142,7 +145,7 @@ def warm(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """A mixed story built once (cold) into a cache that the tests below rebuild against."""
     base = tmp_path_factory.mktemp("cache")
     story = mixed_story(base / "story")
-    first = build(story, base / "out", FAST, cache_dir=base / "cache")
+    first = build(story, base / "out", FAST, BuildOptions(cache_dir=base / "cache"))
     media = base / "out" / first.slug / "media"
     counts = {kind: len(list((media / kind).iterdir())) for kind in ("p", "v")}
     return {"base": base, "story": story, "first": first, "counts": counts}
@@ -150,7 +153,7 @@ def warm(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 def test_a_cold_build_makes_everything_and_a_warm_one_nothing(warm: dict, tmp_path: Path) -> None:
     assert warm["first"].built == sum(warm["counts"].values()) and warm["first"].cached == 0
-    again = build(warm["story"], tmp_path / "out", FAST, cache_dir=warm["base"] / "cache")
+    again = build(warm["story"], tmp_path / "out", FAST, BuildOptions(cache_dir=warm["base"] / "cache"))
     assert again.built == 0 and again.cached == warm["first"].built
     cold, hot = warm["first"].output, again.output
     files = sorted(p.relative_to(cold) for p in cold.rglob("*") if p.is_file())
@@ -161,14 +164,14 @@ def test_a_cold_build_makes_everything_and_a_warm_one_nothing(warm: dict, tmp_pa
 
 def test_a_photo_setting_change_re_encodes_only_the_photo(warm: dict, tmp_path: Path) -> None:
     settings = replace(FAST, photos=replace(FAST.photos, jpeg_quality=70))
-    result = build(warm["story"], tmp_path / "out", settings, cache_dir=warm["base"] / "cache")
+    result = build(warm["story"], tmp_path / "out", settings, BuildOptions(cache_dir=warm["base"] / "cache"))
     assert (result.built, result.cached) == (warm["counts"]["p"], warm["counts"]["v"])
 
 
 def test_a_video_ladder_change_re_encodes_only_the_video(warm: dict, tmp_path: Path) -> None:
     ladder = (VideoRung("180p", 180, "500k", "1M"),)
     settings = replace(FAST, video=replace(FAST.video, ladder=ladder))
-    result = build(warm["story"], tmp_path / "out", settings, cache_dir=warm["base"] / "cache")
+    result = build(warm["story"], tmp_path / "out", settings, BuildOptions(cache_dir=warm["base"] / "cache"))
     assert result.cached == warm["counts"]["p"]
     assert result.built == len(list((result.output / "media" / "v").iterdir()))
     assert (result.output / "media" / "v" / "180p.mp4").is_file()
@@ -176,12 +179,12 @@ def test_a_video_ladder_change_re_encodes_only_the_video(warm: dict, tmp_path: P
 
 def test_an_algorithm_version_bump_invalidates_only_its_kind(warm: dict, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setitem(cache_module.ALGORITHM_VERSION, "video", cache_module.ALGORITHM_VERSION["video"] + 1)
-    result = build(warm["story"], tmp_path / "out", FAST, cache_dir=warm["base"] / "cache")
+    result = build(warm["story"], tmp_path / "out", FAST, BuildOptions(cache_dir=warm["base"] / "cache"))
     assert (result.built, result.cached) == (warm["counts"]["v"], warm["counts"]["p"])
 
 
 def test_no_cache_re_encodes_everything(warm: dict, tmp_path: Path) -> None:
-    result = build(warm["story"], tmp_path / "out", FAST, cache_dir=None)
+    result = build(warm["story"], tmp_path / "out", FAST, BuildOptions(cache_dir=None))
     assert result.cached == 0 and result.built == warm["first"].built
 
 
@@ -212,9 +215,9 @@ def test_with_avif_configured_a_caption_edit_still_reaches_the_files(tmp_path: P
     story = write_story(tmp_path / "story", "headline: Avif\nmedia:\n  - {id: p, file: p.jpg, caption: Old, "
                         "credit: Ann, alt: A}\n")
     settings = replace(FAST, photos=PhotoSettings(sizes=(PhotoSize("small", 200, ("jpg", "avif")),), square=0))
-    build(story, tmp_path / "out", settings, cache_dir=tmp_path / "cache")
+    build(story, tmp_path / "out", settings, BuildOptions(cache_dir=tmp_path / "cache"))
     (story / "story.md").write_text((story / "story.md").read_text().replace("Old", "New"))
-    result = build(story, tmp_path / "out", settings, cache_dir=tmp_path / "cache")
+    result = build(story, tmp_path / "out", settings, BuildOptions(cache_dir=tmp_path / "cache"))
     for name in ("small.jpg", "small.avif"):
         assert read_embedded_metadata(result.output / "media" / "p" / name).caption == "New", name
 

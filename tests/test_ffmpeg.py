@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import ffmpeg as ffgraph
@@ -9,6 +13,7 @@ import imageio_ffmpeg
 import pytest
 
 from fake_processes import HANGING_FFMPEG, fake_ffmpeg, wait_until_gone
+from mediapack import ffmpeg as ffmpeg_module
 from mediapack.errors import BuildError, EnvironmentProblem
 from mediapack.ffmpeg import (
     FFmpeg,
@@ -167,6 +172,43 @@ def test_run_kills_ffmpeg_when_interrupted(tmp_path: Path, monkeypatch: pytest.M
     with pytest.raises(KeyboardInterrupt):
         run(ff, [], timeout=60, duration=1.0, on_progress=interrupt)
     assert all(wait_until_gone(int(pid)) for pid in pids_file.read_text(encoding="utf-8").split())
+
+
+@pytest.fixture
+def stop_on_signals() -> Iterator[None]:
+    """mediapack's SIGINT/SIGTERM handlers, installed in this process as the CLI installs them."""
+    from mediapack.signals import stop_on_signals
+
+    saved = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    stop_on_signals()
+    yield
+    for signum, handler in saved.items():
+        signal.signal(signum, handler)
+
+
+def test_a_sigterm_just_after_ffmpeg_starts_still_kills_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           stop_on_signals: None) -> None:
+    from mediapack.signals import Interrupted
+
+    pids_file = tmp_path / "pids"
+    monkeypatch.setenv("PIDS_FILE", str(pids_file))
+    ff = FFmpeg(fake_ffmpeg(tmp_path, HANGING_FFMPEG), "fake")
+    started: list[subprocess.Popen] = []
+    real_popen = subprocess.Popen
+
+    def popen_then_sigterm(*args, **kwargs) -> subprocess.Popen:
+        proc = real_popen(*args, **kwargs)
+        started.append(proc)
+        os.kill(os.getpid(), signal.SIGTERM)  # the handler runs at once, before Popen has returned
+        return proc
+
+    monkeypatch.setattr(ffmpeg_module.subprocess, "Popen", popen_then_sigterm)
+    with pytest.raises(Interrupted):
+        run(ff, [], timeout=60, duration=1.0)
+    assert started, "ffmpeg was started"
+    assert wait_until_gone(started[0].pid), "ffmpeg outlived the build that started it"
+    for pid in pids_file.read_text(encoding="utf-8").split() if pids_file.exists() else ():
+        assert wait_until_gone(int(pid))
 
 
 def test_run_of_a_vanished_binary_is_an_environment_problem(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .build import build
 from .config import Settings
+from .context import BuildOptions, Reporter
 from .errors import BuildError, InputError, MediapackError, single_line
 from .model import BuildResult, Story
 from .workers import Workers
@@ -31,8 +32,9 @@ class Outcome:
         return self.error.exit_code if self.error is not None else 0
 
 
-def build_many(folders: Sequence[Path], out_dir: Path, load_settings: Callable[[Path], Settings], *,
-               jobs: int = 1, on_done: Callable[[Outcome], None] | None = None, **options) -> list[Outcome]:
+def build_many(folders: Sequence[Path], out_dir: Path, load_settings: Callable[[Path], Settings],
+               options: BuildOptions | None = None, *, jobs: int = 1, reporter: Reporter | None = None,
+               on_done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
     """Build each story, ``jobs`` at a time with one shared worker budget; one failure stops no other."""
     claimed: dict[str, Path] = {}
     guard = threading.Lock()
@@ -47,8 +49,8 @@ def build_many(folders: Sequence[Path], out_dir: Path, load_settings: Callable[[
     with Workers(jobs) as workers:
         def build_one(folder: Path) -> Outcome:
             try:
-                result = build(folder, out_dir, load_settings(folder), workers=workers, claim_slug=claim_slug,
-                               **options)
+                result = build(folder, out_dir, load_settings(folder), options, reporter=reporter,
+                               workers=workers, claim_slug=claim_slug)
                 outcome = Outcome(folder, result=result)
             except MediapackError as exc:
                 outcome = Outcome(folder, error=exc)

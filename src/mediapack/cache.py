@@ -2,40 +2,31 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, fields
+from collections.abc import Sequence
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from .model import Rendition
+from .compose.specs import slideshow_spec, social_spec
+from .config import Settings, without_limits
+from .ffmpeg import FFmpeg
+from .files import file_digest
+from .model import PHOTO, BuiltMedia, ComposeRequest, MediaInfo, MediaItem, Rendition, Story
+from .photo.resample import RESAMPLER
 
 # Bump a kind's number whenever its code changes what it writes: old entries then miss by themselves.
 # photo 2: entries hold renditions without credit metadata; each build splices the credit in.
 # photo 3: libswscale resampling (resample.py). video 3: x264 subme 1 for rungs of 1080 lines and more.
-ALGORITHM_VERSION = {"photo": 3, "video": 3, "audio": 2, "composition": 1}
+# social 1: social cuts in entries of their own (they were part of their video's).
+ALGORITHM_VERSION = {"photo": 3, "video": 3, "audio": 2, "composition": 1, "social": 1}
 ENTRY_FILE = "entry.json"
-
-
-def file_digest(path: Path) -> str:
-    """Return the sha256 hex digest of a file's bytes, read in chunks (once per file version per run)."""
-    stat = path.stat()
-    return _digest(path.resolve(), stat.st_size, stat.st_mtime_ns, stat.st_ino)
-
-
-@functools.lru_cache(maxsize=4096)
-def _digest(path: Path, _size: int, _mtime_ns: int, _inode: int) -> str:
-    # A build keys a photo, then the slideshow that uses it, then the fonts of every composition:
-    # the same files. Size, mtime and inode tell a changed file from the one already hashed.
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+# Photo formats whose credit metadata is spliced in after encoding (AVIF gets it from the encoder).
+_SPLICED_FORMATS = frozenset({"jpg", "webp"})
 
 
 def rendition_key(kind: str, source_digest: str, spec: Any) -> str:
@@ -43,6 +34,44 @@ def rendition_key(kind: str, source_digest: str, spec: Any) -> str:
     payload = json.dumps({"kind": kind, "algorithm": ALGORITHM_VERSION[kind], "source": source_digest,
                           "spec": _plain(spec)}, sort_keys=True, ensure_ascii=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def media_key(story: Story, item: MediaItem, info: MediaInfo, settings: Settings, ff: FFmpeg | None) -> str:
+    """Return an item's cache key: its source bytes, the settings that shape its files, the algorithm."""
+    return rendition_key(info.kind, file_digest(story.folder / item.file), _media_spec(story, item, info, settings, ff))
+
+
+def social_key(story: Story, item: MediaItem, info: MediaInfo, settings: Settings, ff: FFmpeg) -> str:
+    """Return the key of a video's social cuts: what made the video's ladder, and what the cuts add to it."""
+    spec = (_media_spec(story, item, info, settings, ff), social_spec(item, story.folder, settings, ff))
+    return rendition_key("social", file_digest(story.folder / item.file), spec)
+
+
+def slideshow_key(story: Story, photos: Sequence[BuiltMedia], request: ComposeRequest, settings: Settings,
+                  ff: FFmpeg) -> str:
+    """Return the slideshow's key: every photo and text it shows, its settings and fonts."""
+    return rendition_key("composition", "", slideshow_spec(story, photos, request, settings, ff))
+
+
+def credit_is_spliced(settings: Settings) -> bool:
+    """Whether photo renditions are cached without credit metadata, which is added on every build."""
+    return all(fmt in _SPLICED_FORMATS for size in settings.photos.sizes for fmt in size.formats)
+
+
+def without_credit(item: MediaItem) -> MediaItem:
+    """Return the item without the text that photo renditions embed, so a caption edit is not a cache miss."""
+    return replace(item, caption=None, credit=None, creator=None, copyright=None, alt=None)
+
+
+def _media_spec(story: Story, item: MediaItem, info: MediaInfo, settings: Settings, ff: FFmpeg | None) -> object:
+    if info.kind == PHOTO:
+        spec: object = (without_limits(settings.photos), RESAMPLER)  # the resampler's version changes output
+        if not credit_is_spliced(settings):
+            spec = (spec, item.caption, item.credit, item.creator, item.copyright, item.alt)
+        return spec
+    subtitles = file_digest(story.folder / item.subtitles) if item.subtitles else None
+    video = without_limits(settings.video)
+    return (video, settings.ffmpeg.threads, item.poster_at, subtitles, ff.version if ff else None)
 
 
 @dataclass(frozen=True)

@@ -7,23 +7,22 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from . import __version__
-from .batch import Outcome, build_many
-from .build import check_story
 from .config import load_settings
-from .doctor import run_doctor
 from .errors import InputError, MediapackError, UsageError, VerificationError, single_line
-from .manifest import json_text
-from .output import LOCK_TIMEOUT
-from .packages import verify
-from .probe import describe_file
-from .progress import make_reporter
-from .scaffold import init_story
-from .workers import Interrupted
+from .files import json_text
+from .signals import stop_on_signals
+from .staging import LOCK_TIMEOUT
+
+if TYPE_CHECKING:
+    from .batch import Outcome
+
+# Each command imports what it runs when it runs: `mediapack --help` and `mediapack verify` must not wait
+# for PyAV, Pillow, Jinja2, markdown-it or moviepy.
 
 app = typer.Typer(
     name="mediapack",
@@ -79,6 +78,10 @@ def build_command(
     config: ConfigOpt = None,
 ) -> None:
     """Build each story: renditions, page, manifest, packages and SHA256SUMS in OUT/<slug>/."""
+    from .batch import build_many
+    from .context import BuildOptions
+    from .progress import make_reporter
+
     if base_url is not None and not base_url.startswith(("https://", "http://")):
         _fail(UsageError(f"--base-url must start with https:// or http://: {single_line(base_url)}"), as_json)
     cache_dir = None if no_cache else (cache or out.resolve().parent / ".mediapack-cache")
@@ -95,9 +98,9 @@ def build_command(
                       f"{result.seconds:.1f} s -> {result.output / 'index.html'}")
 
     try:
-        outcomes = build_many(stories, out, lambda folder: load_settings(folder, config), jobs=jobs, on_done=show,
-                              base_url=base_url, strict=strict, cache_dir=cache_dir, reporter=reporter,
-                              lock_timeout=lock_timeout)
+        options = BuildOptions(base_url=base_url, strict=strict, cache_dir=cache_dir, lock_timeout=lock_timeout)
+        outcomes = build_many(stories, out, lambda folder: load_settings(folder, config), options, jobs=jobs,
+                              reporter=reporter, on_done=show)
     except KeyboardInterrupt as exc:
         reporter.close()
         code = 128 + getattr(exc, "signum", signal.SIGINT)
@@ -144,6 +147,8 @@ def check_command(
     config: ConfigOpt = None,
 ) -> None:
     """Validate stories without writing anything: front matter, files, captions, credits, alt, decodability."""
+    from .check import check_story
+
     worst = 0
     for folder in stories:
         try:
@@ -165,6 +170,8 @@ def verify_command(
     path: Annotated[Path, typer.Argument(help="An output folder (OUT/<slug>) or a package zip.")],
 ) -> None:
     """Check every file of an output folder or zip against its SHA256SUMS (exit 4 on any mismatch)."""
+    from .publish.checksums import verify
+
     if not path.exists():
         raise InputError(f"{path}: not found")
     problems = verify(path)
@@ -180,6 +187,8 @@ def probe_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
 ) -> None:
     """Show what mediapack sees in media files: size after rotation, duration, codecs, streams, caption, credit."""
+    from .probe import describe_file
+
     results, worst = [], 0
     for file in files:
         try:
@@ -204,6 +213,8 @@ def init_command(
     folder: Annotated[Path, typer.Argument(help="Folder to create the story in.")],
 ) -> None:
     """Scaffold a story folder with a commented story.md and photos/ and video/ folders."""
+    from .scaffold import init_story
+
     created = init_story(folder)
     _err(f"created {created}; add media, edit story.md, then run: mediapack check {folder}")
 
@@ -213,6 +224,8 @@ def doctor_command(
     config: ConfigOpt = None,
 ) -> None:
     """Show the ffmpeg in use (path, version, encoders), PyAV and Pillow features; exit 3 if something is missing."""
+    from .doctor import run_doctor
+
     settings = load_settings(Path.cwd(), config, is_story=False)
     ok = run_doctor(settings, print)
     if not ok:
@@ -232,22 +245,9 @@ def _print_error(exc: MediapackError, say: Callable[[str], None] = _err) -> None
         say(f"  {single_line(line, 1000)}")
 
 
-def _stop_on_signals() -> None:
-    """Make SIGINT and SIGTERM stop a build cleanly; a repeated signal does not cut the clean-up short."""
-    stopping: list[int] = []
-
-    def stop(signum: int, frame: object) -> None:
-        if not stopping:
-            stopping.append(signum)
-            raise Interrupted(signum)
-
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, stop)
-
-
 def main() -> None:
     """Run the CLI; the one place where errors become exit codes."""
-    _stop_on_signals()
+    stop_on_signals()
     try:
         app()
     except MediapackError as exc:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .errors import ConfigError, Problem, shown
+from .errors import ConfigError, Findings, shown
 
 CONFIG_NAME = "mediapack.toml"
 MAX_CONFIG_BYTES = 1_000_000
@@ -25,6 +25,8 @@ class PhotoSize:
 
 @dataclass(frozen=True)
 class PhotoSettings:
+    """The [photos] table: sizes, the square crop, encoder qualities and input limits."""
+
     sizes: tuple[PhotoSize, ...] = (
         PhotoSize("large", 2048, ("jpg",)),
         PhotoSize("medium", 1024, ("jpg", "webp")),
@@ -51,6 +53,8 @@ class VideoRung:
 
 @dataclass(frozen=True)
 class VideoSettings:
+    """The [video] table: the ladder, x264 and AAC settings, posters, sprite, loudness and input limits."""
+
     ladder: tuple[VideoRung, ...] = (
         VideoRung("1080p", 1080, "6M", "12M"),
         VideoRung("720p", 720, "3M", "6M"),
@@ -58,7 +62,7 @@ class VideoSettings:
         VideoRung("360p", 360, "800k", "1600k"),
     )
     preset: str = "veryfast"
-    crf: int = 23  # at veryfast, ladder rungs of 1080+ lines use subme 1 at crf + 0.5 (video_args.FROM_1080)
+    crf: int = 23  # at veryfast, ladder rungs of 1080+ lines use subme 1 at crf + 0.5 (video.plan.FROM_1080)
     profile: str = "high"
     audio_bitrate: str = "128k"
     audio_rate: int = 48000
@@ -90,6 +94,8 @@ class PackageProfile:
 
 @dataclass(frozen=True)
 class FFmpegSettings:
+    """The [ffmpeg] table: which binary, its timeouts and x264 threads."""
+
     path: str = ""  # empty: MEDIAPACK_FFMPEG, then imageio-ffmpeg's bundled binary
     timeout: float = 600.0  # floor, in seconds, for any one ffmpeg run
     timeout_per_second: float = 20.0  # added per second of source media
@@ -101,6 +107,8 @@ class FFmpegSettings:
 
 @dataclass(frozen=True)
 class Settings:
+    """Every setting, merged from the mediapack.toml files that apply to a story."""
+
     photos: PhotoSettings = field(default_factory=PhotoSettings)
     video: VideoSettings = field(default_factory=VideoSettings)
     ffmpeg: FFmpegSettings = field(default_factory=FFmpegSettings)
@@ -148,95 +156,95 @@ def load_settings(story_folder: Path | None = None, config: Path | None = None, 
     """
     paths = [config] if config is not None else (find_config_files(story_folder) if story_folder else [])
     settings = Settings()
-    problems: list[Problem] = []
+    findings = Findings()
     own = story_folder.resolve() / CONFIG_NAME if story_folder is not None and config is None and is_story else None
     for path in paths:
         if path == own and not path.resolve().is_relative_to(path.parent):
-            problems.append(Problem(path, None, "links outside the story folder"))
+            findings.error(path, None, "links outside the story folder")
             continue
         try:
             if path.stat().st_size > MAX_CONFIG_BYTES:
-                problems.append(Problem(path, None, f"larger than {MAX_CONFIG_BYTES // 1_000_000} MB"))
+                findings.error(path, None, f"larger than {MAX_CONFIG_BYTES // 1_000_000} MB")
                 continue
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            problems.append(Problem(path, None, "config file not found"))
+            findings.error(path, None, "config file not found")
             continue
         except (OSError, UnicodeDecodeError) as exc:
-            problems.append(Problem(path, None, f"cannot read: {exc}"))
+            findings.error(path, None, f"cannot read: {exc}")
             continue
         except tomllib.TOMLDecodeError as exc:
-            problems.append(Problem(path, None, f"not valid TOML: {exc}"))
+            findings.error(path, None, f"not valid TOML: {exc}")
             continue
-        before, settings = settings, _apply(settings, data, path, problems)
+        before, settings = settings, _apply(settings, data, path, findings)
         if path == own:
-            _check_story_config(before, settings, data, path, problems)
-    if problems:
-        raise ConfigError(f"{len(problems)} problem(s) in configuration", problems)
+            _check_story_config(before, settings, data, path, findings)
+    if findings.errors:
+        raise ConfigError(f"{len(findings.errors)} problem(s) in configuration", findings.errors)
     return replace(settings, sources=tuple(paths))
 
 
-def _apply(settings: Settings, data: dict[str, Any], path: Path, problems: list[Problem]) -> Settings:
+def _apply(settings: Settings, data: dict[str, Any], path: Path, findings: Findings) -> Settings:
     known = {"photos", "video", "ffmpeg", "packages", "strict", "compose"}
     for key in sorted(set(data) - known):
-        problems.append(Problem(path, key, f"unknown setting (known: {', '.join(sorted(known))})"))
+        findings.error(path, key, f"unknown setting (known: {', '.join(sorted(known))})")
     photos, video, ffmpeg = settings.photos, settings.video, settings.ffmpeg
     packages = settings.packages
-    if "photos" in data and _is_table(data["photos"], "photos", path, problems):
+    if "photos" in data and _is_table(data["photos"], "photos", path, findings):
         section = dict(data["photos"])
         sizes = section.pop("sizes", None)
-        photos = _merge_scalars(photos, section, "photos", path, problems)
+        photos = _merge_scalars(photos, section, "photos", path, findings)
         if sizes is not None:
-            photos = replace(photos, sizes=_parse_sizes(sizes, path, problems) or photos.sizes)
-    if "video" in data and _is_table(data["video"], "video", path, problems):
+            photos = replace(photos, sizes=_parse_sizes(sizes, path, findings) or photos.sizes)
+    if "video" in data and _is_table(data["video"], "video", path, findings):
         section = dict(data["video"])
         ladder = section.pop("ladder", None)
-        video = _merge_scalars(video, section, "video", path, problems)
+        video = _merge_scalars(video, section, "video", path, findings)
         if "loudness_target" in section and not -70 <= video.loudness_target <= -5:
-            problems.append(Problem(path, "video.loudness_target", "must be from -70 to -5 (LUFS)"))
+            findings.error(path, "video.loudness_target", "must be from -70 to -5 (LUFS)")
         if ladder is not None:
-            video = replace(video, ladder=_parse_ladder(ladder, path, problems) or video.ladder)
-    if "ffmpeg" in data and _is_table(data["ffmpeg"], "ffmpeg", path, problems):
-        ffmpeg = _merge_scalars(ffmpeg, data["ffmpeg"], "ffmpeg", path, problems)
-    if "packages" in data and _is_table(data["packages"], "packages", path, problems):
-        packages = _parse_packages(data["packages"], packages, path, problems)
+            video = replace(video, ladder=_parse_ladder(ladder, path, findings) or video.ladder)
+    if "ffmpeg" in data and _is_table(data["ffmpeg"], "ffmpeg", path, findings):
+        ffmpeg = _merge_scalars(ffmpeg, data["ffmpeg"], "ffmpeg", path, findings)
+    if "packages" in data and _is_table(data["packages"], "packages", path, findings):
+        packages = _parse_packages(data["packages"], packages, path, findings)
     strict = settings.strict
     if "strict" in data:
         if isinstance(data["strict"], bool):
             strict = data["strict"]
         else:
-            problems.append(Problem(path, "strict", "must be true or false"))
+            findings.error(path, "strict", "must be true or false")
     compose = settings.compose
-    if "compose" in data and _is_table(data["compose"], "compose", path, problems):
+    if "compose" in data and _is_table(data["compose"], "compose", path, findings):
         compose = (path, dict(data["compose"]))
     return replace(settings, photos=photos, video=video, ffmpeg=ffmpeg, packages=packages, strict=strict,
                    compose=compose)
 
 
 def _check_story_config(before: Settings, after: Settings, data: dict[str, Any], path: Path,
-                        problems: list[Problem]) -> None:
+                        findings: Findings) -> None:
     """Refuse what the story's own mediapack.toml may not do: choose the program run, or raise a limit."""
     if isinstance(data.get("ffmpeg"), dict) and "path" in data["ffmpeg"]:
-        problems.append(Problem(path, "ffmpeg.path", "cannot be set in the story folder's own mediapack.toml "
+        findings.error(path, "ffmpeg.path", "cannot be set in the story folder's own mediapack.toml "
                                 "(it would run a program the story chose); set it in a parent folder's "
-                                "mediapack.toml, with --config or with MEDIAPACK_FFMPEG"))
+                                "mediapack.toml, with --config or with MEDIAPACK_FFMPEG")
     for key in LIMITS:
         section, _, name = key.partition(".")
         old, new = getattr(getattr(before, section), name), getattr(getattr(after, section), name)
         if new > old:
             limit = f"{old:g}" if isinstance(old, float) else str(old)
-            problems.append(Problem(path, key, f"cannot be raised above {limit} in the story folder's own "
-                                    "mediapack.toml; raise it in a parent folder's mediapack.toml or with --config"))
+            findings.error(path, key, f"cannot be raised above {limit} in the story folder's own "
+                                    "mediapack.toml; raise it in a parent folder's mediapack.toml or with --config")
 
 
-def _is_table(value: Any, key: str, path: Path, problems: list[Problem]) -> bool:
+def _is_table(value: Any, key: str, path: Path, findings: Findings) -> bool:
     if isinstance(value, dict):
         return True
-    problems.append(Problem(path, key, "must be a table"))
+    findings.error(path, key, "must be a table")
     return False
 
 
-def _merge_scalars(obj: Any, section: dict[str, Any], prefix: str, path: Path, problems: list[Problem]) -> Any:
+def _merge_scalars(obj: Any, section: dict[str, Any], prefix: str, path: Path, findings: Findings) -> Any:
     """Replace the scalar fields of ``obj`` named in ``section``, type-checking each one."""
     types = {f.name: type(getattr(obj, f.name)) for f in fields(obj)}
     changes = {}
@@ -246,15 +254,15 @@ def _merge_scalars(obj: Any, section: dict[str, Any], prefix: str, path: Path, p
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if expected is None or expected is tuple:
-            problems.append(Problem(path, where, "unknown setting"))
+            findings.error(path, where, "unknown setting")
         elif not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
-            problems.append(Problem(path, where, f"must be {_type_name(expected)}, not {shown(value)}"))
+            findings.error(path, where, f"must be {_type_name(expected)}, not {shown(value)}")
         elif expected is float and not math.isfinite(value):  # nan or inf would switch a timeout or limit off
-            problems.append(Problem(path, where, f"must be a finite number, not {value!r}"))
+            findings.error(path, where, f"must be a finite number, not {value!r}")
         elif expected in (int, float) and value < 0 and key not in _SIGNED:
-            problems.append(Problem(path, where, "must not be negative"))
+            findings.error(path, where, "must not be negative")
         elif expected in (int, float) and value <= 0 and key in _POSITIVE:
-            problems.append(Problem(path, where, "must be more than 0"))
+            findings.error(path, where, "must be more than 0")
         else:
             changes[key] = value
     return replace(obj, **changes)
@@ -264,9 +272,9 @@ def _type_name(kind: type) -> str:
     return {int: "a whole number", float: "a number", str: "a string", bool: "true or false"}.get(kind, kind.__name__)
 
 
-def _parse_sizes(value: Any, path: Path, problems: list[Problem]) -> tuple[PhotoSize, ...]:
+def _parse_sizes(value: Any, path: Path, findings: Findings) -> tuple[PhotoSize, ...]:
     """Parse ``[photos.sizes]``: ``name = edge`` or ``name = {long_edge = N, formats = [...]}``."""
-    if not _is_table(value, "photos.sizes", path, problems):
+    if not _is_table(value, "photos.sizes", path, findings):
         return ()
     sizes = []
     for name, spec in value.items():
@@ -274,46 +282,46 @@ def _parse_sizes(value: Any, path: Path, problems: list[Problem]) -> tuple[Photo
         if isinstance(spec, int) and not isinstance(spec, bool):
             spec = {"long_edge": spec}
         if not isinstance(spec, dict):
-            problems.append(Problem(path, where, "must be a number of pixels or a table"))
+            findings.error(path, where, "must be a number of pixels or a table")
             continue
         edge, formats = spec.get("long_edge"), spec.get("formats", ["jpg"])
         for extra in sorted(set(spec) - {"long_edge", "formats"}):
-            problems.append(Problem(path, f"{where}.{extra}", "unknown setting"))
+            findings.error(path, f"{where}.{extra}", "unknown setting")
         if not isinstance(edge, int) or isinstance(edge, bool) or not 16 <= edge <= 16384:
-            problems.append(Problem(path, f"{where}.long_edge", "must be a whole number from 16 to 16384"))
+            findings.error(path, f"{where}.long_edge", "must be a whole number from 16 to 16384")
             continue
         if not isinstance(formats, list) or not formats or any(f not in ("jpg", "webp", "avif") for f in formats):
-            problems.append(Problem(path, f"{where}.formats", 'must be a list drawn from "jpg", "webp", "avif"'))
+            findings.error(path, f"{where}.formats", 'must be a list drawn from "jpg", "webp", "avif"')
             continue
-        sizes.append(PhotoSize(_safe_name(name, where, path, problems), edge, tuple(formats)))
+        sizes.append(PhotoSize(_safe_name(name, where, path, findings), edge, tuple(formats)))
     return tuple(sizes)
 
 
-def _parse_ladder(value: Any, path: Path, problems: list[Problem]) -> tuple[VideoRung, ...]:
+def _parse_ladder(value: Any, path: Path, findings: Findings) -> tuple[VideoRung, ...]:
     """Parse ``[video.ladder]``: ``name = {height = N, maxrate = "3M", bufsize = "6M"}``."""
-    if not _is_table(value, "video.ladder", path, problems):
+    if not _is_table(value, "video.ladder", path, findings):
         return ()
     rungs = []
     for name, spec in value.items():
         where = f"video.ladder.{name}"
         if not isinstance(spec, dict):
-            problems.append(Problem(path, where, "must be a table with height, maxrate and bufsize"))
+            findings.error(path, where, "must be a table with height, maxrate and bufsize")
             continue
         height = spec.get("height")
         maxrate, bufsize = spec.get("maxrate", "0"), spec.get("bufsize", "0")
         for extra in sorted(set(spec) - {"height", "maxrate", "bufsize"}):
-            problems.append(Problem(path, f"{where}.{extra}", "unknown setting"))
+            findings.error(path, f"{where}.{extra}", "unknown setting")
         if not isinstance(height, int) or isinstance(height, bool) or not 16 <= height <= 4320:
-            problems.append(Problem(path, f"{where}.height", "must be a whole number from 16 to 4320"))
+            findings.error(path, f"{where}.height", "must be a whole number from 16 to 4320")
             continue
         if not (_is_rate(maxrate) and _is_rate(bufsize)):
-            problems.append(Problem(path, where, 'maxrate and bufsize must look like "3M" or "800k"'))
+            findings.error(path, where, 'maxrate and bufsize must look like "3M" or "800k"')
             continue
-        rungs.append(VideoRung(_safe_name(name, where, path, problems), height, maxrate, bufsize))
+        rungs.append(VideoRung(_safe_name(name, where, path, findings), height, maxrate, bufsize))
     return tuple(sorted(rungs, key=lambda r: -r.height))
 
 
-def _parse_packages(value: dict, defaults: tuple[PackageProfile, ...], path: Path, problems: list[Problem]):
+def _parse_packages(value: dict, defaults: tuple[PackageProfile, ...], path: Path, findings: Findings):
     """Parse ``[packages.NAME]`` tables with ``include`` / ``exclude`` glob lists."""
     profiles = {p.name: p for p in defaults}
     for name, spec in value.items():
@@ -322,21 +330,21 @@ def _parse_packages(value: dict, defaults: tuple[PackageProfile, ...], path: Pat
             profiles.pop(name, None)
             continue
         if not isinstance(spec, dict):
-            problems.append(Problem(path, where, "must be a table with include (and exclude) lists, or false"))
+            findings.error(path, where, "must be a table with include (and exclude) lists, or false")
             continue
         for extra in sorted(set(spec) - {"include", "exclude"}):
-            problems.append(Problem(path, f"{where}.{extra}", "unknown setting"))
+            findings.error(path, f"{where}.{extra}", "unknown setting")
         lists = {}
         for key in ("include", "exclude"):
             items = spec.get(key, list(getattr(profiles.get(name), key, ())))
             if not isinstance(items, list) or any(not isinstance(i, str) or not i for i in items):
-                problems.append(Problem(path, f"{where}.{key}", "must be a list of glob patterns"))
+                findings.error(path, f"{where}.{key}", "must be a list of glob patterns")
                 items = []
             lists[key] = tuple(items)
         if not lists["include"]:
-            problems.append(Problem(path, f"{where}.include", "must name at least one pattern"))
+            findings.error(path, f"{where}.include", "must name at least one pattern")
             continue
-        profiles[_safe_name(name, where, path, problems)] = PackageProfile(name, lists["include"], lists["exclude"])
+        profiles[_safe_name(name, where, path, findings)] = PackageProfile(name, lists["include"], lists["exclude"])
     return tuple(profiles.values())
 
 
@@ -347,7 +355,7 @@ def _is_rate(value: Any) -> bool:
     return digits.replace(".", "", 1).isdigit()
 
 
-def _safe_name(name: str, where: str, path: Path, problems: list[Problem]) -> str:
+def _safe_name(name: str, where: str, path: Path, findings: Findings) -> str:
     if not name or not all(c.isascii() and (c.isalnum() or c == "-") for c in name):
-        problems.append(Problem(path, where, "names may hold only letters, digits and '-'"))
+        findings.error(path, where, "names may hold only letters, digits and '-'")
     return name

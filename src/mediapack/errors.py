@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reprlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -21,6 +21,22 @@ class Problem:
         if self.key:
             where = f"{where}: {self.key}" if where else self.key
         return f"{where}: {self.message}" if where else self.message
+
+
+@dataclass
+class Findings:
+    """The one collector of problems in a story or config: errors stop a build, warnings do not (unless --strict)."""
+
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    def error(self, file: Path | None, key: str | None, message: str) -> None:
+        """Record a problem that stops the build."""
+        self.errors.append(Problem(file, key, message))
+
+    def warn(self, file: Path | None, key: str | None, message: str) -> None:
+        """Record a problem the build goes on with."""
+        self.warnings.append(Problem(file, key, message))
 
 
 class MediapackError(Exception):

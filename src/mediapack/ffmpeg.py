@@ -21,6 +21,7 @@ from pathlib import Path
 import ffmpeg as ffmpeg_python  # ffmpeg-python: used only to compile graphs to argv, never to run them
 
 from .errors import BuildError, EnvironmentProblem, single_line
+from .signals import deferred
 
 log = logging.getLogger(__name__)
 
@@ -178,25 +179,21 @@ def run(ff: FFmpeg, args: Sequence[str], *, timeout: float, source: Path | None 
     where = str(source) if source is not None else "ffmpeg"
     argv = [str(ff.path), *GLOBAL_ARGS, *args]
     log.debug("running %s%s", shlex.join(argv), " <chunks" if chunks is not None else "")
-    try:
-        # A session of its own, so the whole process group can be killed, children included.
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL if chunks is None else subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
-    except OSError as exc:
-        raise EnvironmentProblem(single_line(f"{ff.path}: cannot start ffmpeg: {exc}")) from None
-    fractions: queue.SimpleQueue[float] = queue.SimpleQueue()
+    proc: subprocess.Popen | None = None
     stderr: deque[str] = deque(maxlen=_STDERR_LINES)
-    stop, failures = threading.Event(), []
-    threads = [threading.Thread(target=_read_progress, args=(proc.stdout, duration, fractions), daemon=True),
-               threading.Thread(target=_read_lines, args=(proc.stderr, stderr), daemon=True)]
-    writer = None
-    if chunks is not None:
-        writer = threading.Thread(target=_write_chunks, args=(proc.stdin, chunks, stop, failures), daemon=True)
-        writer.start()
-    for thread in threads:
-        thread.start()
-    deadline = time.monotonic() + timeout
+    stop, failures, writer = threading.Event(), [], None
     try:
+        with deferred():  # a signal between starting ffmpeg and holding it in ``proc`` would orphan it
+            proc = _start(ff, argv, piped=chunks is not None)
+        fractions: queue.SimpleQueue[float] = queue.SimpleQueue()
+        threads = [threading.Thread(target=_read_progress, args=(proc.stdout, duration, fractions), daemon=True),
+                   threading.Thread(target=_read_lines, args=(proc.stderr, stderr), daemon=True)]
+        if chunks is not None:
+            writer = threading.Thread(target=_write_chunks, args=(proc.stdin, chunks, stop, failures), daemon=True)
+            writer.start()
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + timeout
         while proc.poll() is None and not failures:
             _report(fractions, on_progress, wait=0.1)
             if time.monotonic() > deadline:
@@ -207,7 +204,8 @@ def run(ff: FFmpeg, args: Sequence[str], *, timeout: float, source: Path | None 
             thread.join(timeout=5.0)
         _report(fractions, on_progress, wait=0.0)
     except BaseException:
-        _kill(proc)  # Ctrl-C, a failing producer or callback, the timeout: never leave ffmpeg running
+        if proc is not None:
+            _kill(proc)  # Ctrl-C, a failing producer or callback, the timeout: never leave ffmpeg running
         raise
     finally:
         if writer is not None:
@@ -220,6 +218,15 @@ def run(ff: FFmpeg, args: Sequence[str], *, timeout: float, source: Path | None 
                   else _last_meaningful(stderr) or f"exit status {proc.returncode}")
         raise BuildError(single_line(f"{where}: ffmpeg failed: {reason}"))
     return text
+
+
+def _start(ff: FFmpeg, argv: list[str], *, piped: bool) -> subprocess.Popen:
+    """Start ffmpeg in a session of its own, so its whole process group can be killed, children included."""
+    try:
+        return subprocess.Popen(argv, stdin=subprocess.PIPE if piped else subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    except OSError as exc:
+        raise EnvironmentProblem(single_line(f"{ff.path}: cannot start ffmpeg: {exc}")) from None
 
 
 def _read_progress(stream, duration: float | None, fractions: queue.SimpleQueue) -> None:

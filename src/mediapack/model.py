@@ -6,9 +6,24 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from .compose_request import ComposeRequest
-
 PHOTO, VIDEO, AUDIO = "photo", "video", "audio"
+MEDIA_DIR = Path("media")  # every item's renditions sit in media/<id>/ of the story's output
+
+
+def rendition_dir(media_id: str) -> Path:
+    """Return the folder of an item's renditions, relative to the story's output: ``media/<id>``."""
+    return MEDIA_DIR / media_id
+
+
+@dataclass(frozen=True)
+class ComposeRequest:
+    """What the story (or mediapack.toml) asks to compose; everything is off unless asked for."""
+
+    slideshow: bool = False
+    social: bool = False
+    seconds_per_photo: float = 5.0
+    audio_bed: Path | None = None  # relative to the story folder
+    formats: tuple[str, ...] = ("16x9", "9x16")  # of the slideshow; social cuts are 9x16 and 1x1
 
 
 @dataclass(frozen=True)
@@ -120,7 +135,7 @@ class BuiltMedia:
     info: MediaInfo
     renditions: tuple[Rendition, ...]
     poi: tuple[int, int] | None = None  # focal point (x, y) in the displayed source
-    cached: bool = False
+    from_cache: int = 0  # how many of the renditions were fetched from the cache, not made
     composed: bool = False  # made by the build (the slideshow), not a file of the story: downloads only
 
 

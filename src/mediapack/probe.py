@@ -13,9 +13,9 @@ import av
 from .config import PhotoSettings
 from .errors import InputError, single_line
 from .ffmpeg import file_arg
-from .metadata import read_embedded_metadata
 from .model import AUDIO, PHOTO, VIDEO, MediaInfo, StreamInfo
-from .photos import probe_photo
+from .photo.decode import probe_photo
+from .photo.metadata import read_embedded_metadata
 
 # Demuxers that read other files or URLs named inside the input (playlists, scripts, session
 # descriptions), run code, or grab devices. They are never allowed to open a user's file.

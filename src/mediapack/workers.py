@@ -19,14 +19,7 @@ from contextlib import contextmanager
 from typing import Any, Self
 
 from .errors import BuildError
-
-
-class Interrupted(KeyboardInterrupt):
-    """The build was stopped by SIGINT or SIGTERM (or another story's interrupt); carries the signal."""
-
-    def __init__(self, signum: int = signal.SIGINT):
-        super().__init__(signum)
-        self.signum = signum
+from .signals import Interrupted
 
 
 class Workers:

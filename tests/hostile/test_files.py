@@ -11,7 +11,7 @@ from hostile_inputs import FifoTrap, ListeningSocket, forged_png, snapshot, text
 from PIL import Image, ImageFile, PngImagePlugin
 
 from conftest import make_photo, make_video, run_cli, run_ffmpeg, write_story
-from mediapack.build import check_story
+from mediapack.check import check_story
 from mediapack.config import load_settings
 from mediapack.errors import InputError
 from mediapack.model import PHOTO
@@ -209,7 +209,10 @@ def test_formats_that_read_sibling_files_are_refused_unopened(tmp_path: Path, ki
 
 
 def test_pillow_safety_limits_are_left_on() -> None:
-    import mediapack.build  # noqa: F401 - importing every stage must not loosen Pillow's guards
+    # Importing every stage, the lazily imported compositions too, must not loosen Pillow's guards.
+    import mediapack.build
+    import mediapack.compose.slideshow
+    import mediapack.compose.social  # noqa: F401 - the three imports bind one name
 
     assert ImageFile.LOAD_TRUNCATED_IMAGES is False
     assert PngImagePlugin.MAX_TEXT_CHUNK <= 1 << 20 and PngImagePlugin.MAX_TEXT_MEMORY <= 64 << 20

@@ -14,11 +14,12 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import make_photo, make_video
-from mediapack.build import check_story
+from mediapack.check import check_story
 from mediapack.cli import _print_error as print_error
 from mediapack.config import load_settings
 from mediapack.errors import ConfigError, MediapackError
-from mediapack.story import KNOWN_KEYS, MEDIA_KEYS
+from mediapack.story.fields import MEDIA_KEYS
+from mediapack.story.read import KNOWN_KEYS
 
 FUZZ = settings(max_examples=150, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -9,7 +9,7 @@ import pytest
 from hostile_inputs import yaml_text
 
 from conftest import make_photo, make_video, run_cli, write_story
-from mediapack.build import check_story
+from mediapack.check import check_story
 from mediapack.config import load_settings
 from mediapack.errors import InputError
 

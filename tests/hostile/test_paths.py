@@ -10,8 +10,10 @@ import pytest
 from hostile_inputs import FifoTrap, snapshot, yaml_text
 
 from conftest import make_photo, run_cli, write_story
-from mediapack.build import Reporter, build, check_story
+from mediapack.build import build
+from mediapack.check import check_story
 from mediapack.config import load_settings
+from mediapack.context import BuildOptions, Reporter
 from mediapack.errors import ConfigError, InputError
 
 
@@ -170,7 +172,7 @@ def test_staging_folders_live_inside_out_while_building(tmp_path: Path) -> None:
             seen.append(set(snapshot(tmp_path)) - before)  # mid-build: what exists that did not before
             return super().task(label)
 
-    build(story, out, load_settings(story), cache_dir=cache, reporter=Watcher())
+    build(story, out, load_settings(story), BuildOptions(cache_dir=cache), reporter=Watcher())
     assert len(seen) == 2  # the photo and the packages
     during = set().union(*seen)
     assert any(p.startswith("out/.staging.building-") for p in during), during

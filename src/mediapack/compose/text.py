@@ -1,0 +1,214 @@
+"""Text for the compositions: subtitle cues as words; title card, lower third, subtitles, credit drawn once."""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from .fonts import BOLD, REGULAR, font_file
+
+BACKGROUND = (16, 20, 26)
+ACCENT = (229, 57, 53)
+WHITE, GREY = (255, 255, 255), (205, 208, 212)
+_MIN_FONT = 10  # pixels; below this DejaVu is unreadable anyway
+_ELLIPSIS = "…"
+_VTT_TAG = re.compile(r"<[^>]*>")
+
+
+@dataclass(frozen=True, eq=False)
+class Still:
+    """Pixels drawn once (RGB plus an alpha mask) and where they sit in the frame."""
+
+    x: int
+    y: int
+    image: Image.Image  # RGB
+    mask: Image.Image  # L: the alpha
+
+    @classmethod
+    def from_image(cls, image: Image.Image, x: int, y: int) -> Still:
+        """Prepare an RGBA image placed at (x, y) for blending."""
+        rgba = image.convert("RGBA")
+        return cls(x, y, rgba.convert("RGB"), rgba.getchannel("A"))
+
+    def blend_onto(self, frame: np.ndarray) -> np.ndarray:
+        """Return a copy of ``frame`` (H, W, 3 uint8) with this still blended over its box only."""
+        out = frame.copy()
+        view = out[self.y:self.y + self.image.height, self.x:self.x + self.image.width]
+        region = Image.fromarray(view)
+        box = (0, 0, region.width, region.height)  # a still reaching past the frame edge is clipped
+        region.paste(self.image.crop(box) if region.size != self.image.size else self.image, (0, 0),
+                     self.mask.crop(box) if region.size != self.mask.size else self.mask)
+        view[...] = np.asarray(region)
+        return out
+
+
+def clean_text(text: str | None) -> str:
+    """Return ``text`` as it will be drawn: control and format characters gone, whitespace collapsed."""
+    if not text:
+        return ""
+    kept = []
+    for ch in text:
+        category = unicodedata.category(ch)
+        if category == "Cc" or ch in "\u2028\u2029":
+            kept.append(" ")
+        elif not category.startswith("C"):
+            kept.append(ch)
+    return " ".join("".join(kept).split())
+
+
+@functools.lru_cache(maxsize=32)
+def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
+    """Return DejaVu Sans (Bold) at ``size`` pixels, never smaller than readable."""
+    return ImageFont.truetype(str(font_file(BOLD if bold else REGULAR)), max(_MIN_FONT, size))
+
+
+def wrap(text: str, face: ImageFont.FreeTypeFont, width: int, max_lines: int) -> list[str]:
+    """Break ``text`` into lines no wider than ``width``; end with an ellipsis if it needs more lines."""
+    lines: list[str] = []
+    for word in text.split():
+        for piece in _pieces(word, face, width):
+            if lines and face.getlength(f"{lines[-1]} {piece}") <= width:
+                lines[-1] = f"{lines[-1]} {piece}"
+            else:
+                lines.append(piece)
+    if len(lines) > max_lines:
+        last = lines[max_lines - 1]
+        while last and face.getlength(last + _ELLIPSIS) > width:
+            last = last[:-1].rstrip()
+        lines = [*lines[:max_lines - 1], last + _ELLIPSIS]
+    return lines
+
+
+def _pieces(word: str, face: ImageFont.FreeTypeFont, width: int) -> list[str]:
+    """Split a word wider than a line (a URL, a long compound) into pieces that fit."""
+    pieces = []
+    while len(word) > 1 and face.getlength(word) > width:
+        cut = next((i for i in range(len(word) - 1, 1, -1) if face.getlength(word[:i]) <= width), 1)
+        pieces.append(word[:cut])
+        word = word[cut:]
+    return [*pieces, word]
+
+
+def _line_height(face: ImageFont.FreeTypeFont) -> int:
+    ascent, descent = face.getmetrics()
+    return round((ascent + descent) * 1.1)
+
+
+def _unit(size: tuple[int, int]) -> float:
+    """Scale of the layout: 1.0 for a 1080-pixel short side."""
+    return min(size) / 1080
+
+
+def title_card(size: tuple[int, int], headline: str, byline: Sequence[str], kicker: str | None = None
+               ) -> np.ndarray:
+    """Draw the opening card: kicker, accent rule, headline and byline on a dark background."""
+    width, height = size
+    unit = _unit(size)
+    image = Image.new("RGB", size, BACKGROUND)
+    draw = ImageDraw.Draw(image)
+    margin = round(width * 0.08)
+    text_width = width - 2 * margin
+    head_face = font(round(84 * unit), bold=True)
+    small_face = font(round(38 * unit))
+    kicker_lines = wrap(clean_text(kicker).upper(), small_face, text_width, 1) if kicker else []
+    head_lines = wrap(clean_text(headline), head_face, text_width, 6 if height > width else 4)
+    by_lines = wrap(", ".join(clean_text(name) for name in byline if clean_text(name)), small_face,
+                    text_width, 2)
+    gap = round(36 * unit)
+    rule = max(2, round(8 * unit))
+    block = (len(kicker_lines) * _line_height(small_face) + rule + gap
+             + len(head_lines) * _line_height(head_face) + (gap + len(by_lines) * _line_height(small_face)
+                                                             if by_lines else 0))
+    y = max(margin // 2, (height - block) // 2)
+    for line in kicker_lines:
+        draw.text((margin, y), line, font=small_face, fill=GREY)
+        y += _line_height(small_face)
+    draw.rectangle((margin, y, margin + round(140 * unit), y + rule - 1), fill=ACCENT)
+    y += rule + gap
+    for line in head_lines:
+        draw.text((margin, y), line, font=head_face, fill=WHITE)
+        y += _line_height(head_face)
+    y += gap
+    for line in by_lines:
+        draw.text((margin, y), line, font=small_face, fill=GREY)
+        y += _line_height(small_face)
+    return np.asarray(image)
+
+
+def lower_third(size: tuple[int, int], caption: str | None, credit: str | None) -> Still | None:
+    """Draw caption and credit over a darkening gradient along the bottom of the frame; None if both empty."""
+    caption, credit = clean_text(caption), clean_text(credit)
+    if not caption and not credit:
+        return None
+    width, height = size
+    unit = _unit(size)
+    portrait = height > width
+    margin = round(width * (0.07 if portrait else 0.05))
+    bottom = round(height * (0.12 if portrait else 0.06))  # clear of a social app's controls
+    text_width = width - 2 * margin
+    caption_face, credit_face = font(round(42 * unit)), font(round(30 * unit))
+    caption_lines = wrap(caption, caption_face, text_width, 4 if portrait else 3)
+    credit_lines = wrap(credit, credit_face, text_width, 1)
+    text_height = (len(caption_lines) * _line_height(caption_face)
+                   + len(credit_lines) * _line_height(credit_face) + round(10 * unit) * bool(credit_lines))
+    ramp = round(150 * unit)
+    band = min(height, ramp + text_height + bottom + round(24 * unit))
+    image = Image.new("RGBA", (width, band), (0, 0, 0, 0))
+    rise = np.clip(np.arange(band, dtype=np.float32) / max(1, ramp), 0.0, 1.0)
+    alpha = rise * rise * (3 - 2 * rise) * 175  # eased, so the band has no visible top edge
+    shade = np.repeat(alpha.astype(np.uint8)[:, None], width, axis=1)
+    image.putalpha(Image.fromarray(shade, "L"))
+    draw = ImageDraw.Draw(image)
+    y = band - bottom - text_height
+    for line in caption_lines:
+        draw.text((margin, y), line, font=caption_face, fill=WHITE)
+        y += _line_height(caption_face)
+    y += round(10 * unit) * bool(credit_lines)
+    for line in credit_lines:
+        draw.text((margin, y), line, font=credit_face, fill=GREY)
+    return Still.from_image(image, 0, height - band)
+
+
+def boxed_text(size: tuple[int, int], text: str, *, scale: float, anchor: str, max_lines: int = 3
+               ) -> Still | None:
+    """Draw centred lines on translucent boxes (subtitles: anchor "bottom"; credit: anchor "top")."""
+    text = clean_text(text)
+    if not text:
+        return None
+    width, height = size
+    unit = _unit(size)
+    face = font(round(scale * unit))
+    pad = max(2, round(scale * unit * 0.3))
+    lines = wrap(text, face, round(width * 0.86) - 2 * pad, max_lines)
+    line_height = _line_height(face)
+    box_width = min(width, max(round(face.getlength(line)) for line in lines) + 2 * pad)
+    box_height = len(lines) * line_height + 2 * pad
+    image = Image.new("RGBA", (box_width, box_height), (0, 0, 0, 150))
+    draw = ImageDraw.Draw(image)
+    for i, line in enumerate(lines):
+        x = (box_width - round(face.getlength(line))) // 2
+        draw.text((x, pad + i * line_height), line, font=face, fill=WHITE)
+    x = (width - box_width) // 2
+    y = round(height * 0.04) if anchor == "top" else height - box_height - round(height * 0.16)
+    return Still.from_image(image, x, max(0, y))
+
+
+def read_cues(cues: Sequence[tuple[float, float, str, Sequence[str]]]) -> list[tuple[float, float, str]]:
+    """Return (start, end, text) of each cue read by ``webvtt.read_subtitles``, as the words to draw.
+
+    Styling tags go and entities are decoded (they are WebVTT's own syntax); whatever the text then
+    says, markup or template syntax included, is drawn as it stands.
+    """
+    drawn = []
+    for start, end, _, lines in cues:
+        words = clean_text(" ".join(html.unescape(_VTT_TAG.sub("", line)) for line in lines))
+        if words:
+            drawn.append((start, end, words))
+    return drawn

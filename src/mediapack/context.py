@@ -1,0 +1,58 @@
+"""The one context a story's build stages share, the options a build is given, and the progress reporter."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .cache import RenditionCache
+from .config import Settings
+from .ffmpeg import FFmpeg
+from .model import MediaInfo, MediaItem, Story, rendition_dir
+from .staging import LOCK_TIMEOUT
+from .workers import Workers
+
+
+class Reporter:
+    """Receives progress from a build; this base class ignores it (the CLI shows it on a TTY)."""
+
+    def task(self, label: str) -> Callable[[float], None]:
+        """Start a unit of work; return a callback taking its completed fraction (0..1)."""
+        return lambda fraction: None
+
+    def note(self, message: str) -> None:
+        """Report a line of information (warnings are returned, not noted)."""
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """How to build, as the command line says: links, strictness, the cache and the lock."""
+
+    base_url: str | None = None  # make every link absolute under this URL
+    strict: bool = False  # warnings stop the build
+    cache_dir: Path | None = None  # None: no cache
+    lock_timeout: float = LOCK_TIMEOUT  # seconds to wait for another build of the same story
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """Everything a stage of one story's build needs, checked and located before anything is written."""
+
+    story: Story
+    infos: Mapping[str, MediaInfo]  # what probing found, by media id, in the order of the front matter
+    settings: Settings
+    staging: Path  # the hidden folder the story is written into, swapped into place at the end
+    ff: FFmpeg | None  # None when nothing needs ffmpeg (a story of photos only)
+    cache: RenditionCache
+    reporter: Reporter
+    workers: Workers
+    base_url: str | None
+
+    def source(self, item: MediaItem) -> Path:
+        """Return the item's file in the story folder."""
+        return self.story.folder / item.file
+
+    def media_dir(self, media_id: str) -> Path:
+        """Return the staging folder of an item's renditions, ``media/<id>``."""
+        return self.staging / rendition_dir(media_id)

@@ -1,0 +1,76 @@
+"""What every wing writes with: atomic file writes, JSON text safe to embed, and UTC time stamps."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from .errors import BuildError
+
+FILE_MODE = 0o644  # every output is a published file; mkstemp's 0600 would make it private
+_DEL_AND_C1 = re.compile(r"[\x7f-\x9f]")
+
+
+@contextmanager
+def atomic_writer(path: Path) -> Iterator[BinaryIO]:
+    """Yield a temporary file beside ``path``; it replaces ``path`` only if the block completes."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+        os.chmod(tmp, FILE_MODE)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_atomic(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` so no reader ever sees half a file; an OSError becomes a BuildError."""
+    try:
+        with atomic_writer(path) as handle:
+            handle.write(data)
+    except OSError as exc:
+        raise BuildError(f"{path}: cannot write it: {exc.strerror or exc}") from exc
+    return path
+
+
+def json_text(obj: object, **options: object) -> str:
+    """Serialise to JSON with DEL and C1 controls escaped too (json leaves them; U+009B is a terminal's CSI)."""
+    return _DEL_AND_C1.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(obj, **options))
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Return ``moment`` in UTC; a naive one is taken to be UTC already. May raise OverflowError."""
+    return (moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def utc_stamp(moment: datetime) -> str:
+    """Format a datetime as UTC with a "Z", e.g. "2026-06-20T09:30:00Z"."""
+    return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def file_digest(path: Path) -> str:
+    """Return the sha256 hex digest of a file's bytes, read in chunks (once per file version per run)."""
+    stat = path.stat()
+    return _digest(path.resolve(), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+
+
+@functools.lru_cache(maxsize=4096)
+def _digest(path: Path, _size: int, _mtime_ns: int, _inode: int) -> str:
+    # A build keys a photo, then the slideshow that uses it, then the fonts of every composition:
+    # the same files. Size, mtime and inode tell a changed file from the one already hashed.
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

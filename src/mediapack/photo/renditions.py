@@ -1,0 +1,152 @@
+"""Photo renditions: every size and format, upright sRGB, with the square crop around the focal point."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from PIL import Image, ImageFilter, ImageOps
+
+from ..config import PhotoSettings, PhotoSize
+from ..errors import BuildError, single_line
+from ..files import atomic_writer
+from ..model import MediaItem, Rendition, rendition_dir
+from .credit import credit_metadata
+from .decode import TURNS, decode_srgb
+from .resample import downscale_cascade
+
+_ENCODINGS = {"jpg": ("JPEG", "image/jpeg"), "webp": ("WEBP", "image/webp"),
+              "avif": ("AVIF", "image/avif")}
+_FOCUS_EDGE = 128  # long side, in pixels, of the copy the focal point is searched on
+# libwebp effort (0-6). Measured on 1024 and 640 px photos: 2 encodes 2.2x faster than the default
+# 4 for about 4% more bytes at the same quality setting; 0-1 save little more time but add 14-17%.
+WEBP_METHOD = 2
+
+
+def make_photo_renditions(item: MediaItem, source: Path, out_root: Path, settings: PhotoSettings
+                          ) -> tuple[tuple[Rendition, ...], tuple[int, int] | None]:
+    """Write the size renditions and square crop of one photo; return them and its focal point."""
+    stored, transpose, full = decode_srgb(source, settings)
+    plan = _plan_sizes(settings.sizes, full)
+    edge = min(settings.square, *full)
+    targets = [dims for _, dims in plan]
+    if not targets or edge > min(max(targets)):  # the square needs more than any size
+        targets.append(stored.size[::-1] if transpose in TURNS else stored.size)
+    images = _cascade(stored, transpose, targets)
+    box, poi = _focus(images, full)
+    exif, xmp = credit_metadata(item)
+    folder = out_root / rendition_dir(item.id)
+    folder.mkdir(parents=True, exist_ok=True)
+    renditions = []
+    for size, dims in plan:
+        for ext in sorted(size.formats, key=list(_ENCODINGS).index):
+            name = size.name if ext == "jpg" else f"{size.name}-{ext}"
+            renditions.append(_write(images[dims], out_root, folder / f"{size.name}.{ext}", name,
+                                     ext, settings, exif, xmp))
+    if edge > 0:
+        crop = _square(images, full, box, edge)
+        renditions.append(_write(crop, out_root, folder / "square.jpg", "square", "jpg", settings,
+                                 exif, xmp))
+    return tuple(renditions), poi
+
+
+
+def _plan_sizes(sizes: tuple[PhotoSize, ...], full: tuple[int, int]
+                ) -> list[tuple[PhotoSize, tuple[int, int]]]:
+    """Pair each size that fits inside the photo with its pixel size; never upscale."""
+    long_side = max(full)
+    fitting = [s for s in sizes if s.long_edge <= long_side]
+    if not fitting and sizes:  # smaller than every size: the smallest one, at the photo's own size
+        return [(min(sizes, key=lambda s: s.long_edge), full)]
+    return [(s, _size_for_long_edge(full, s.long_edge)) for s in fitting]
+
+
+def _size_for_long_edge(full: tuple[int, int], long_edge: int) -> tuple[int, int]:
+    scale = long_edge / max(full)
+    return max(1, round(full[0] * scale)), max(1, round(full[1] * scale))
+
+
+def _cascade(stored: Image.Image, transpose: Image.Transpose | None, targets: list[tuple[int, int]]
+             ) -> dict[tuple[int, int], Image.Image]:
+    """Resize to every upright target in the stored orientation, then turn each result upright."""
+    turned = transpose in TURNS
+    scaled = downscale_cascade(stored, [dims[::-1] if turned else dims for dims in targets])
+    return {(size[::-1] if turned else size): (img.transpose(transpose) if transpose is not None else img)
+            for size, img in scaled.items()}
+
+
+def _focus(images: dict[tuple[int, int], Image.Image], full: tuple[int, int]
+           ) -> tuple[tuple[float, float, float, float], tuple[int, int]]:
+    """Find the most detailed square (spanning the short side) and the focal point inside it.
+
+    Returns the square as a box and the focal point, both in full displayed pixels. Detail is the
+    entropy of an edge map of a small grey copy (made from the smallest rendition that is big
+    enough), so smooth gradients score low.
+    """
+    big_enough = [img for img in images.values() if max(img.size) >= _FOCUS_EDGE]
+    src = min(big_enough or images.values(), key=lambda img: img.width)
+    small = src.convert("L").reduce(max(1, max(src.size) // _FOCUS_EDGE))
+    if min(small.size) >= 3:  # the filter leaves a one-pixel frame unfiltered: blank it
+        small = ImageOps.expand(ImageOps.crop(small.filter(ImageFilter.FIND_EDGES), 1), 1, fill=0)
+    side = min(small.size)
+    square = _max_entropy_window(small, (0, 0, *small.size), side)
+    spot = _max_entropy_window(small, square, max(1, side // 2))
+    fx, fy = full[0] / small.width, full[1] / small.height
+    box = (square[0] * fx, square[1] * fy, square[2] * fx, square[3] * fy)
+    poi = (min(full[0] - 1, int((spot[0] + spot[2]) / 2 * fx)),
+           min(full[1] - 1, int((spot[1] + spot[3]) / 2 * fy)))
+    return box, poi
+
+
+def _max_entropy_window(img: Image.Image, within: tuple[int, int, int, int], side: int
+                        ) -> tuple[int, int, int, int]:
+    """Return the ``side``-square inside ``within`` with the most entropy; ties go to the centre."""
+    left, top, right, bottom = within
+    side = min(side, right - left, bottom - top)
+    xs = _positions(left, right - side)
+    ys = _positions(top, bottom - side)
+    cx, cy = (left + right - side) / 2, (top + bottom - side) / 2
+    best = max((round(img.crop((x, y, x + side, y + side)).entropy(), 6), -abs(x - cx) - abs(y - cy),
+                x, y) for x in xs for y in ys)
+    return best[2], best[3], best[2] + side, best[3] + side
+
+
+def _positions(low: int, high: int, steps: int = 24) -> list[int]:
+    step = max(1, math.ceil((high - low) / steps))
+    return sorted({*range(low, high + 1, step), high})
+
+
+def _square(images: dict[tuple[int, int], Image.Image], full: tuple[int, int],
+            box: tuple[float, float, float, float], edge: int) -> Image.Image:
+    """Crop the square ``box`` (full pixels) to ``edge`` pixels from the smallest image big enough."""
+    src = min((img for img in images.values() if min(img.size) >= edge), key=lambda img: img.width)
+    scale = src.width / full[0]
+    limits = (src.width, src.height) * 2
+    scaled = tuple(min(v * scale, limit) for v, limit in zip(box, limits, strict=True))
+    return src.resize((edge, edge), Image.Resampling.LANCZOS, box=scaled, reducing_gap=3.0)
+
+
+def _write(img: Image.Image, out_root: Path, path: Path, name: str, ext: str, settings: PhotoSettings,
+           exif: Image.Exif | None, xmp: bytes | None) -> Rendition:
+    """Encode one rendition to a temporary name beside ``path`` and move it into place."""
+    fmt, content_type = _ENCODINGS[ext]
+    params: dict = {"icc_profile": b""}  # untagged: the pixels are sRGB, the web's default
+    if fmt == "JPEG":
+        params.update(quality=settings.jpeg_quality, optimize=True, progressive=True)
+    elif fmt == "WEBP":
+        params.update(quality=settings.webp_quality, method=WEBP_METHOD)
+    else:  # AVIF: a fixed thread count, since the encoder's output depends on it
+        params.update(quality=settings.avif_quality, max_threads=1)
+    if exif is not None:
+        params["exif"] = exif
+    if xmp is not None:
+        params["xmp"] = xmp
+    try:
+        with atomic_writer(path) as handle:
+            img.save(handle, fmt, **params)
+    except (OSError, ValueError) as exc:
+        raise BuildError(f"{path}: cannot write {fmt} rendition ({single_line(str(exc), 120)})") from None
+    return Rendition(name=name, path=path.relative_to(out_root), content_type=content_type,
+                     size_bytes=path.stat().st_size, width=img.width, height=img.height)
+
+

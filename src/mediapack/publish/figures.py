@@ -1,0 +1,71 @@
+"""Each media item's <figure>: a <picture> with srcsets for photos, a <video>/<audio> player with its track."""
+
+from __future__ import annotations
+
+from ..model import PHOTO, VIDEO, BuiltMedia, Rendition, Story
+from .labels import language_name
+from .links import href_for
+from .templates import render
+
+IMAGE_SIZES = "(min-width: 42rem) 40rem, calc(100vw - 2rem)"  # the column in article.css, padding taken off
+PORTRAIT_SIZES = "(min-width: 28rem) 26rem, calc(100vw - 2rem)"  # figure.media-portrait in article.css
+
+
+def render_figure(story: Story, built: BuiltMedia, base_url: str | None) -> str:
+    """Return the HTML <figure> of one media item, its caption and credit in the <figcaption>."""
+    item = built.item
+    fig: dict = {"kind": built.info.kind, "id": item.id, "caption": item.caption or "",
+                 "credit": item.credit or item.creator or "", "alt": item.alt or ""}
+    if built.info.kind == PHOTO:
+        fig.update(_picture(built, lambda r: href_for(r.path, story.slug, base_url)))
+        fig["sizes"] = PORTRAIT_SIZES if fig["portrait"] else IMAGE_SIZES
+    else:
+        fig.update(_player(story, built, lambda r: href_for(r.path, story.slug, base_url)))
+    return render("figure.html.j2", fig=fig).strip()
+
+
+def _picture(built: BuiltMedia, href) -> dict:
+    """Choose <picture> sources and the <img> fallback (medium, else the largest JPEG up to 1024 px)."""
+    pictures = sorted((r for r in built.renditions if r.role == "rendition" and r.name != "square"
+                       and r.width and r.content_type.startswith("image/")), key=lambda r: -r.width)
+    jpegs = [r for r in pictures if r.content_type == "image/jpeg"] or pictures
+    img = next((r for r in jpegs if r.name == "medium"), None) or next(
+        (r for r in jpegs if r.width <= 1024), jpegs[-1] if jpegs else None)
+    if img is None:
+        return {"sources": [], "img": None, "portrait": False}
+
+    def srcset(rs) -> str:
+        return ", ".join(f"{href(r)} {r.width}w" for r in rs)
+
+    sources = [{"type": kind, "srcset": srcset(r for r in pictures if r.content_type == kind)}
+               for kind in ("image/avif", "image/webp")
+               if kind != img.content_type and any(r.content_type == kind for r in pictures)]
+    # width/height are the largest rendition's: with max-width:100% the picture is never shown stretched.
+    top = jpegs[0]
+    return {"sources": sources, "portrait": top.height > top.width,
+            "img": {"src": href(img), "width": top.width, "height": top.height, "srcset": srcset(jpegs)}}
+
+
+def _player(story: Story, built: BuiltMedia, href) -> dict:
+    """Choose <video>/<audio> sources (highest first), the poster and the captions track."""
+    prefix = "video/" if built.info.kind == VIDEO else "audio/"
+    playable = sorted((r for r in built.renditions if r.role == "rendition" and r.content_type.startswith(prefix)),
+                      key=lambda r: (-(r.height or 0), -(r.bitrate or 0)))
+    poster = poster_of(built)
+    captions = next((r for r in built.renditions if r.role == "captions"), None)
+    top = playable[0] if playable else None
+    return {
+        "sources": [{"src": href(r), "type": r.content_type.split(";")[0]} for r in playable],
+        "portrait": bool(top and top.width and top.height and top.height > top.width),
+        "poster": href(poster) if poster else None,
+        "width": top.width if top else None,
+        "height": top.height if top else None,
+        "track": captions and {"src": href(captions), "srclang": story.language,
+                               "label": language_name(story.language)},
+    }
+
+
+
+def poster_of(built: BuiltMedia) -> Rendition | None:
+    """Return a video's poster rendition (the JPEG), or None."""
+    return next((r for r in built.renditions if r.role == "poster"), None)

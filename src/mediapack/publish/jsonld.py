@@ -1,0 +1,98 @@
+"""schema.org JSON-LD for search engines: the story as a NewsArticle with its ImageObjects and VideoObjects."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..files import utc_stamp
+from ..model import PHOTO, VIDEO, BuiltMedia, Rendition, Story
+from .figures import poster_of
+from .labels import iso_duration
+from .links import href_for, story_uri
+
+
+def make_jsonld(story: Story, media: Sequence[BuiltMedia], base_url: str | None) -> dict:
+    """Describe the story for search engines as schema.org NewsArticle with its images and videos."""
+    def href(r: Rendition) -> str:
+        return href_for(r.path, story.slug, base_url)
+
+    article: dict = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": story.headline}
+    if base_url:
+        article["url"] = article["mainEntityOfPage"] = story_uri(story.slug, base_url)
+    if story.standfirst:
+        article["description"] = story.standfirst
+    if story.byline:
+        article["author"] = [{"@type": "Person", "name": name} for name in story.byline]
+    if story.published:
+        article["datePublished"] = utc_stamp(story.published)
+    if story.updated or story.published:
+        article["dateModified"] = utc_stamp(story.updated or story.published)
+    article["inLanguage"] = story.language
+    if story.section:
+        article["articleSection"] = story.section
+    if story.copyright:
+        article["copyrightNotice"] = story.copyright
+    # No publisher: the story names none, and guessing one from the copyright line would be invention.
+    media = [b for b in media if not b.composed]
+    images = [_image_object(b, href) for b in media if b.info.kind == PHOTO]
+    videos = [_video_object(story, b, href) for b in media if b.info.kind == VIDEO]
+    images = [i for i in images if i]
+    if not images:  # Google wants an article image: a video's poster stands in for missing photos
+        images = [_poster_object(b, href) for b in media if b.info.kind == VIDEO]
+        images = [i for i in images if i]
+    if images:
+        article["image"] = images
+    if videos:
+        article["video"] = videos
+    return article
+
+
+def _credits(item) -> dict:
+    """Return the schema.org credit fields a media item has: creditText, copyrightNotice, creator."""
+    common = {k: v for k, v in (("creditText", item.credit), ("copyrightNotice", item.copyright)) if v}
+    if item.creator:
+        common["creator"] = {"@type": "Person", "name": item.creator}
+    return common
+
+
+def _image_object(built: BuiltMedia, href) -> dict | None:
+    """Describe a photo by its largest JPEG, or return None if it has none."""
+    jpegs = [r for r in built.renditions if r.role == "rendition" and r.content_type == "image/jpeg"
+             and r.name != "square" and r.width]
+    if not jpegs:
+        return None
+    top, item = max(jpegs, key=lambda r: r.width * (r.height or 0)), built.item
+    return {"@type": "ImageObject", "contentUrl": href(top), "url": href(top),
+            **({"caption": item.caption} if item.caption else {}), **_credits(item),
+            "width": top.width, "height": top.height}
+
+
+def _poster_object(built: BuiltMedia, href) -> dict | None:
+    poster = poster_of(built)
+    if poster is None:
+        return None
+    obj = {"@type": "ImageObject", "contentUrl": href(poster), "url": href(poster)}
+    if poster.width and poster.height:
+        obj.update(width=poster.width, height=poster.height)
+    return obj
+
+
+def _video_object(story: Story, built: BuiltMedia, href) -> dict:
+    """Describe a video: name, description, thumbnail, upload date, ISO 8601 duration, best MP4."""
+    item = built.item
+    mp4 = sorted((r for r in built.renditions if r.role == "rendition" and r.content_type == "video/mp4"),
+                 key=lambda r: -(r.height or 0))
+    poster = poster_of(built)
+    video = {"@type": "VideoObject", "name": item.caption or story.headline,
+             "description": item.caption or item.alt or story.standfirst or story.headline}
+    if poster:
+        video["thumbnailUrl"] = href(poster)
+    if story.published or story.updated:
+        video["uploadDate"] = utc_stamp(story.published or story.updated)
+    if built.info.duration:
+        video["duration"] = iso_duration(built.info.duration)
+    if mp4:
+        video["contentUrl"] = href(mp4[0])
+    return {**video, **_credits(item)}
+
+

@@ -1,0 +1,114 @@
+"""The story as an IPTC ninjs 3.1 document: the one description the page and downloads are made from."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..files import json_text, utc_stamp, write_atomic
+from ..model import AUDIO, PHOTO, VIDEO, BuiltMedia, Rendition, Story
+from .body import Body
+from .labels import byline_text
+from .links import href_for, item_uri, story_uri
+
+NINJS_VERSION = "3.1"
+NINJS_SCHEMA = "http://www.iptc.org/std/ninjs/ninjs-schema_3.1.json#"
+NINJS_TYPES = {PHOTO: "picture", VIDEO: "video", AUDIO: "audio"}
+
+
+def make_manifest(story: Story, media: Sequence[BuiltMedia], packages: Sequence[Rendition], base_url: str | None,
+                  body: Body, generator: str = "mediapack") -> dict:
+    """Describe the story, its media, its rendered body and its packages as a ninjs 3.1 "composite" document."""
+    doc: dict = {
+        "uri": story_uri(story.slug, base_url),
+        "standard": {"name": "ninjs", "version": NINJS_VERSION, "schema": NINJS_SCHEMA},
+        "type": "composite",
+        "version": "1",
+    }
+    if story.published:
+        doc["firstCreated"] = utc_stamp(story.published)
+    if story.updated or story.published:
+        doc["versionCreated"] = utc_stamp(story.updated or story.published)
+    doc["language"] = story.language
+    doc["slugline"] = story.slug
+    doc["headlines"] = [{"role": "main", "value": story.headline}]
+    if story.byline:
+        doc["by"] = byline_text(story.byline)
+    if story.standfirst:
+        doc["descriptions"] = [{"role": "summary", "contentType": "text/plain", "value": story.standfirst}]
+    if story.copyright:
+        doc["copyrightNotice"] = story.copyright
+    doc["bodies"] = [
+        {"role": "main", "contentType": "text/html", "wordCount": body.words, "value": body.html},
+        {"role": "main", "contentType": "text/plain", "wordCount": body.words, "value": body.text},
+    ]
+    if story.section:
+        doc["subjects"] = [{"name": story.section, "rel": "section"}]
+    doc["infoSources"] = [{"name": generator, "role": "generator"}]
+    if media:
+        doc["associations"] = [_association(story, built, base_url) for built in media]
+    if packages:
+        doc["renditions"] = [rendition_entry(p, story.slug, base_url) for p in packages]
+    return doc
+
+
+def _association(story: Story, built: BuiltMedia, base_url: str | None) -> dict:
+    item = built.item
+    entry: dict = {"name": item.id, "uri": item_uri(story.slug, item.id, base_url), "type": NINJS_TYPES.get(built.info.kind, "component")}
+    descriptions = [{"role": role, "contentType": "text/plain", "value": value}
+                    for role, value in (("caption", item.caption), ("alt", item.alt)) if value]
+    if descriptions:
+        entry["descriptions"] = descriptions
+    if item.credit or item.creator:
+        entry["by"] = item.credit or item.creator
+    if item.copyright:
+        entry["copyrightNotice"] = item.copyright
+    poi = built.poi if built.info.kind == PHOTO else None
+    entry["renditions"] = [rendition_entry(r, story.slug, base_url, poi, (built.info.width, built.info.height))
+                           for r in built.renditions]
+    return entry
+
+
+def rendition_entry(r: Rendition, slug: str, base_url: str | None, poi: tuple[int, int] | None = None,
+                    source_size: tuple[int, int] = (0, 0)) -> dict:
+    """Describe one rendition in ninjs terms, leaving out fields that are unknown."""
+    entry: dict = {"name": r.name, "href": href_for(r.path, slug, base_url), "contentType": r.content_type}
+    if r.width and r.height:
+        entry["width"], entry["height"] = r.width, r.height
+    if r.duration is not None:
+        entry["duration"] = round(r.duration, 3)
+    entry["sizeInBytes"] = r.size_bytes
+    if r.video_codec:
+        entry["videoCodec"] = r.video_codec
+    if r.frame_rate:
+        entry["frameRate"] = round(r.frame_rate, 3)
+    if r.bitrate:
+        entry["bitrate"] = f"{round(r.bitrate / 1000)} kbps"  # ninjs wants the unit in the string
+    scaled = _scaled_poi(poi, source_size, r)
+    if scaled is not None:
+        entry["poi"] = {"x": scaled[0], "y": scaled[1]}
+    if r.title:
+        entry["title"] = r.title
+    return entry
+
+
+def _scaled_poi(poi: tuple[int, int] | None, source: tuple[int, int], r: Rendition) -> tuple[int, int] | None:
+    """Map the source's focal point into a rendition that shows the whole picture (not a crop)."""
+    src_w, src_h = source
+    if poi is None or not (src_w and src_h and r.width and r.height):
+        return None
+    if abs(r.width * src_h - r.height * src_w) > max(src_w, src_h):  # aspect differs: a crop
+        return None
+    x = min(r.width - 1, max(0, round(poi[0] * r.width / src_w)))
+    y = min(r.height - 1, max(0, round(poi[1] * r.height / src_h)))
+    return x, y
+
+
+def manifest_json(manifest: dict) -> bytes:
+    """Serialise a manifest deterministically as UTF-8 JSON with a final newline."""
+    return (json_text(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8")
+
+
+def write_manifest(out_root: Path, manifest: dict) -> Path:
+    """Write ``out_root/manifest.json`` atomically."""
+    return write_atomic(out_root / "manifest.json", manifest_json(manifest))

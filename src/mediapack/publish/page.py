@@ -1,0 +1,101 @@
+"""The article page, its Downloads block and the plain-text article, rendered from one manifest and one body."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from markupsafe import Markup
+
+from ..errors import single_line
+from ..files import utc_stamp, write_atomic
+from ..model import BuiltMedia, Story
+from .body import Body
+from .jsonld import make_jsonld
+from .labels import INTROS, MONTHS, byline_text, human_size, label
+from .templates import render
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0/C1 controls are invalid in HTML; keep \t \n
+
+
+def downloads(manifest: dict) -> list[dict]:
+    """Group the manifest's downloadable renditions: per media item, then the story's packages."""
+    groups = []
+    for assoc in manifest.get("associations", []):
+        kind, renditions = assoc.get("type"), assoc.get("renditions", [])
+        if kind == "video":
+            mp4 = [r for r in renditions if r.get("contentType") == "video/mp4"]
+            # The ladder first, highest first; then compositions (social cuts) made from it.
+            chosen = sorted(mp4, key=lambda r: (r["name"].startswith("social-"), -r.get("height", 0)))
+            chosen += [r for r in renditions if r["name"] == "poster"]
+            chosen += [r for r in renditions if r.get("contentType") == "text/vtt" and "caption" in r["name"]]
+        elif kind == "picture":
+            # Every size as JPEG; the WebP/AVIF copies of the same sizes serve the page, not partners.
+            jpegs = [r for r in renditions if r.get("contentType") == "image/jpeg"]
+            chosen = sorted(jpegs, key=lambda r: -r.get("width", 0) * r.get("height", 0))
+        elif kind == "audio":
+            chosen = [r for r in renditions if str(r.get("contentType", "")).startswith("audio/")]
+        else:
+            chosen = list(renditions)
+        if chosen:
+            caption = next((d["value"] for d in assoc.get("descriptions", []) if d.get("role") == "caption"), "")
+            groups.append({"intro": INTROS.get(kind, "To download the file click here:"),
+                           "caption": caption or assoc["name"], "credit": assoc.get("by", ""),
+                           "links": [_link(r) for r in chosen]})
+    if manifest.get("renditions"):
+        groups.append({"intro": "Download the whole story:", "caption": "", "credit": "",
+                       "links": [_link(r, package=True) for r in manifest["renditions"]]})
+    return groups
+
+
+def _link(r: dict, package: bool = False) -> dict:
+    size = r.get("sizeInBytes")
+    text = r.get("title") or label(r["name"], r.get("contentType", ""), size, width=r.get("width"),
+                                   height=r.get("height"), duration=r.get("duration"), package=package,
+                                   path=r.get("href"))
+    if size is not None and human_size(size) not in text:
+        text += f" · {human_size(size)}"
+    # The template keeps each part on one line, so a narrow screen wraps only between parts.
+    return {"href": r.get("href", ""), "type": r.get("contentType", ""), "parts": text.split(" · ")}
+
+
+def _display_date(stamp: str) -> str:
+    """Format "2026-06-20T09:30:00Z" as "20 June 2026, 09:30 UTC" without depending on the locale."""
+    return f"{int(stamp[8:10])} {MONTHS[int(stamp[5:7]) - 1]} {stamp[:4]}, {stamp[11:16]} UTC"
+
+
+def _clean(text: str) -> str:
+    return _CONTROL.sub("", text)
+
+
+def _article_text(story: Story, body: Body, byline: str, dates: list[str]) -> str:
+    """Assemble article.txt: headline, standfirst, byline and dates, body, copyright."""
+    def line(text: str) -> str:
+        return single_line(text, 10_000)
+
+    headline = line(story.headline)
+    meta = ([f"By {line(byline)}"] if byline else []) + ([f"Section: {line(story.section)}"] if story.section else [])
+    parts = [f"{headline}\n{'=' * len(headline)}", line(story.standfirst or ""), "\n".join(meta + dates),
+             body.text.rstrip("\n"), line(story.copyright or "")]
+    return "\n\n".join(p for p in parts if p) + "\n"
+
+
+def write_article(out_root: Path, story: Story, media: Sequence[BuiltMedia], manifest: dict, body: Body,
+                  base_url: str | None) -> tuple[Path, ...]:
+    """Write index.html, embed.html and article.txt into ``out_root`` atomically; return their paths."""
+    updated = story.updated if story.updated != story.published else None
+    dates = [(word, utc_stamp(moment), _display_date(utc_stamp(moment)))
+             for word, moment in (("Published", story.published), ("Updated", updated)) if moment]
+    context = {
+        "story": story, "byline": byline_text(story.byline), "dates": dates,
+        "body": Markup(body.html), "groups": downloads(manifest), "manifest": manifest,
+        "jsonld": make_jsonld(story, media, base_url),
+        "generator": next((s["name"] for s in manifest.get("infoSources", []) if s.get("role") == "generator"),
+                          "mediapack"),
+    }
+    page = render("article.html.j2", **context)
+    embed = render("embed.html.j2", **context)
+    text = _article_text(story, body, context["byline"], [f"{word}: {display}" for word, _, display in dates])
+    return tuple(write_atomic(out_root / name, _clean(content).encode("utf-8"))
+                 for name, content in (("index.html", page), ("embed.html", embed), ("article.txt", text)))

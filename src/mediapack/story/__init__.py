@@ -1,0 +1,1 @@
+"""The story wing: read a story folder's front matter, its fields and what it asks to compose."""

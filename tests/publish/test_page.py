@@ -1,0 +1,372 @@
+"""The article page, the Downloads block (page and embed) and article.txt, as a reader and a CMS see them."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import replace
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from test_manifest import BASE, HOSTILE, manifest_of, sample, schema_errors
+
+from mediapack.publish.body import render_body
+from mediapack.publish.jsonld import make_jsonld
+from mediapack.publish.manifest import manifest_json, write_manifest
+from mediapack.publish.page import write_article
+
+GOLDEN = Path(__file__).parents[1] / "golden"
+# Regenerate the golden files after an intended change with:
+#   MEDIAPACK_UPDATE_GOLDEN=1 uv run pytest tests/publish/test_page.py -k golden   (then review the diff)
+UPDATE_GOLDEN = os.environ.get("MEDIAPACK_UPDATE_GOLDEN") == "1"
+
+
+class Elements(HTMLParser):
+    """Collect start tags (name, attrs), the text inside each <a>, and <script> contents."""
+
+    def __init__(self, html: str):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict]] = []
+        self.links: list[tuple[dict, str]] = []
+        self.scripts: list[tuple[dict, str]] = []
+        self.text: list[str] = []
+        self._open: tuple[str, dict, list[str]] | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.tags.append((tag, attrs))
+        if tag in ("a", "script"):
+            self._open = (tag, attrs, [])
+
+    def handle_endtag(self, tag):
+        if self._open and tag == self._open[0]:
+            target = self.links if tag == "a" else self.scripts
+            target.append((self._open[1], "".join(self._open[2])))
+            self._open = None
+
+    def handle_data(self, data):
+        if self._open:
+            self._open[2].append(data)
+        self.text.append(data)
+
+    def find(self, tag: str) -> list[dict]:
+        return [attrs for name, attrs in self.tags if name == tag]
+
+    def script(self, kind: str) -> str:
+        return next(body for attrs, body in self.scripts if attrs.get("type") == kind)
+
+
+def build(tmp_path: Path, base_url: str | None = None, **kwargs) -> tuple[dict, Path]:
+    """Write manifest.json, index.html, embed.html and article.txt for the sample story."""
+    story, media, packages = sample(**kwargs)
+    manifest = manifest_of(story, media, packages, base_url)
+    write_manifest(tmp_path, manifest)
+    paths = write_article(tmp_path, story, media, manifest, render_body(story, media, base_url), base_url)
+    assert paths == (tmp_path / "index.html", tmp_path / "embed.html", tmp_path / "article.txt")
+    return manifest, tmp_path
+
+
+def read(folder: Path, name: str) -> str:
+    return (folder / name).read_text(encoding="utf-8")
+
+
+def downloads_section(html: str) -> str:
+    return re.search(r'<section class="mediapack-downloads".*?</section>', html, re.DOTALL).group(0)
+
+
+def test_figures_are_placed_where_the_body_places_them_and_the_rest_follow(tmp_path):
+    _, out = build(tmp_path)
+    body = read(out, "index.html").split('<div class="body">')[1].split("</div>")[0]
+    order = [body.index(s) for s in ("First paragraph.", 'media-photo"', "Second paragraph with",
+                                      'media-video"', 'media-audio"')]
+    assert order == sorted(order)
+    assert "<strong>bold</strong>" in body
+    assert "![[" not in body
+
+
+def test_a_placement_inside_a_code_block_stays_code():
+    story, media, _ = sample(body="```\n![[one]]\n```\n\nText.\n", extra_media=False)
+    html = render_body(story, media, None).html
+    assert "<pre><code>![[one]]\n</code></pre>" in html
+    assert html.index("Text.") < html.index('media-photo"')  # so the photo is unplaced: after the body
+
+
+def test_a_placement_line_ends_a_paragraph():
+    story, media, _ = sample(body="Before.\n![[one]]\nAfter.\n", extra_media=False)
+    html = render_body(story, media, None).html
+    assert html.startswith("<p>Before.</p>\n<figure")
+    assert "</figure>\n<p>After.</p>" in html
+
+
+def test_photo_figure_has_picture_sources_img_and_caption(tmp_path):
+    _, out = build(tmp_path)
+    page = Elements(read(out, "index.html"))
+    (webp,) = page.find("source")[:1]
+    assert webp["type"] == "image/webp"
+    assert webp["srcset"] == "media/one/medium.webp 1024w, media/one/small.webp 640w"
+    img = page.find("img")[0]
+    assert img["src"] == "media/one/medium.jpg"
+    assert img["srcset"] == ("media/one/large.jpg 2048w, media/one/medium.jpg 1024w, "
+                             "media/one/small.jpg 640w, media/one/thumb.jpg 320w")  # no square crop
+    # The largest rendition's size: the CSS caps it at the column, and never stretches past it.
+    assert (img["width"], img["height"], img["alt"]) == ("2048", "1365", "A gradient with shapes")
+    assert (img["loading"], img["decoding"]) == ("lazy", "async")
+    assert img["sizes"] == webp["sizes"]
+    assert "First photo <span class=\"credit\">Photo: Ann Writer/Example</span></figcaption>" in read(
+        out, "index.html")
+
+
+def test_an_upright_photo_gets_a_narrower_figure_with_matching_sizes():
+    story, media, _ = sample(extra_media=False)
+    photo = media[0]
+    upright = replace(photo, renditions=tuple(replace(r, width=r.height, height=r.width) for r in photo.renditions))
+    html = render_body(story, [upright, media[1]], None).html
+    page = Elements(html)
+    assert [f["class"] for f in page.find("figure")] == ["media media-photo media-portrait", "media media-video"]
+    img = page.find("img")[0]
+    assert (img["width"], img["height"]) == ("1365", "2048")
+    assert img["sizes"] == page.find("source")[0]["sizes"] == "(min-width: 28rem) 26rem, calc(100vw - 2rem)"
+
+
+def test_video_has_sources_high_to_low_poster_and_captions_track(tmp_path):
+    _, out = build(tmp_path)
+    page = Elements(read(out, "index.html"))
+    (video,) = page.find("video")
+    assert video["poster"] == "media/clip/poster.jpg"
+    assert "controls" in video and video["preload"] == "metadata"
+    sources = [s for s in page.find("source") if s["type"] == "video/mp4"]
+    assert [s["src"] for s in sources] == ["media/clip/720p.mp4", "media/clip/480p.mp4"]
+    (track,) = page.find("track")
+    assert track == {"kind": "captions", "src": "media/clip/captions.vtt", "srclang": "en", "label": "English",
+                     "default": None}
+    (audio,) = page.find("audio")
+    assert "controls" in audio
+    assert any(s.get("src") == "media/tone/audio.m4a" for s in page.find("source"))
+
+
+def test_downloads_block_links_every_jpeg_mp4_poster_captions_audio_and_package(tmp_path):
+    _, out = build(tmp_path)
+    section = downloads_section(read(out, "index.html"))
+    assert "<h2" in section and ">Downloads</h2>" in section
+    assert "To download the video file click here:" in section
+    assert "Download the whole story:" in section
+    links = Elements(section).links
+    assert [(a["href"], text) for a, text in links] == [
+        ("media/one/large.jpg", "Large JPEG · 2048×1365 · 640 KB"),
+        ("media/one/medium.jpg", "Medium JPEG · 1024×683 · 210 KB"),
+        ("media/one/small.jpg", "Small JPEG · 640×427 · 90 KB"),
+        ("media/one/square.jpg", "Square JPEG · 300×300 · 30 KB"),
+        ("media/one/thumb.jpg", "Thumb JPEG · 320×213 · 20 KB"),
+        ("media/clip/720p.mp4", "720p MP4 · 1280×720 · 0:15 · 2.1 MB"),
+        ("media/clip/480p.mp4", "480p MP4 · 854×480 · 0:15 · 900 KB"),
+        ("media/clip/poster.jpg", "Poster JPEG · 1280×720 · 80 KB"),
+        ("media/clip/captions.vtt", "Captions WebVTT · 2 KB"),
+        ("media/tone/audio.m4a", "Audio M4A · 1:02 · 1.0 MB"),
+        ("packages/tiny-story-web.zip", "Web package ZIP · 3.4 MB"),
+        ("packages/tiny-story-full.zip", "Full package ZIP · 12 MB"),
+    ]
+    assert all("download" in a for a, _ in links)
+    assert not any(a["href"].endswith(".webp") for a, _ in links)  # the page's copies, not for partners
+
+
+def test_link_labels_wrap_only_between_their_parts(tmp_path):
+    _, out = build(tmp_path)
+    section = downloads_section(read(out, "index.html"))
+    assert ('<a href="media/clip/720p.mp4" download type="video/mp4">'
+            '<span style="white-space:nowrap">720p MP4 ·</span> <span style="white-space:nowrap">1280×720 ·</span> '
+            '<span style="white-space:nowrap">0:15 ·</span> <span style="white-space:nowrap">2.1 MB</span></a>'
+            ) in section
+
+
+def test_downloads_come_from_the_manifest(tmp_path):
+    story, media, packages = sample()
+    manifest = manifest_of(story, media, packages, None)
+    video = manifest["associations"][1]
+    video["renditions"] = [r for r in video["renditions"] if r["name"] != "480p"]
+    hd = next(r for r in video["renditions"] if r["name"] == "720p")
+    hd["href"] = "elsewhere/hd.mp4"
+    del hd["title"]  # an empty title falls back to text made from the manifest's fields
+    manifest["renditions"] = manifest["renditions"][:1]
+    write_article(tmp_path, story, media, manifest, render_body(story, media, None), None)
+    links = Elements(downloads_section(read(tmp_path, "index.html"))).links
+    hrefs = [a["href"] for a, _ in links]
+    assert "media/clip/480p.mp4" not in hrefs and "packages/tiny-story-full.zip" not in hrefs
+    assert ({"href": "elsewhere/hd.mp4", "download": None, "type": "video/mp4"},
+            "720p MP4 · 1280×720 · 0:15 · 2.1 MB") in links
+
+
+def test_embed_is_the_downloads_block_alone(tmp_path):
+    _, out = build(tmp_path)
+    embed, page = read(out, "embed.html"), read(out, "index.html")
+    assert downloads_section(embed) == downloads_section(page)
+    assert '<meta charset="utf-8">' in embed
+    assert "<script" not in embed and "<figure" not in embed and "First paragraph" not in embed
+
+
+def urls_in_page(html: str) -> list[str]:
+    """Every media URL a page holds: attributes, srcsets and JSON-LD."""
+    found = Elements(html)
+    urls = [v for _, attrs in found.tags for k, v in attrs.items()
+            if k in ("href", "src", "poster") and v and v != "data:,"]  # data:, is the empty favicon
+    urls += [part.split()[0] for _, attrs in found.tags if "srcset" in attrs for part in attrs["srcset"].split(",")]
+    ld = json.loads(found.script("application/ld+json")) if "ld+json" in html else {}
+    for obj in ld.get("image", []) + ld.get("video", []):
+        urls += [obj[k] for k in ("contentUrl", "url", "thumbnailUrl") if k in obj]
+    return urls
+
+
+def test_base_url_makes_every_link_absolute(tmp_path):
+    _, out = build(tmp_path, base_url=BASE)
+    page_urls = urls_in_page(read(out, "index.html"))
+    embed_urls = urls_in_page(read(out, "embed.html"))
+    assert len(page_urls) > 20 and len(embed_urls) == 12
+    for url in page_urls + embed_urls:
+        assert url.startswith("https://media.example.org/stories/tiny-story/"), url
+    ld = json.loads(Elements(read(out, "index.html")).script("application/ld+json"))
+    assert ld["url"] == "https://media.example.org/stories/tiny-story/"
+
+
+def test_links_are_relative_without_base_url(tmp_path):
+    _, out = build(tmp_path)
+    for url in urls_in_page(read(out, "index.html")):
+        assert url.startswith(("media/", "packages/")), url
+
+
+def test_hostile_caption_and_headline_are_escaped_everywhere(tmp_path):
+    manifest, out = build(tmp_path, caption=HOSTILE, headline=HOSTILE,
+                          body="Body <img src=x onerror=alert(1)> [x](javascript:alert(1)) {{ 7*7 }}\n\n![[one]]\n")
+    page, embed = read(out, "index.html"), read(out, "embed.html")
+    for html in (page, embed):
+        assert "<script>alert(1)" not in html and "<img src=x" not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt; {{ 7*7 }} {% if %}" in html
+        assert "49" not in html
+    assert 'href="javascript:' not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert len(re.findall(r"<script\b", page)) == 2  # JSON-LD and the manifest, nothing else
+    found = Elements(page)
+    assert json.loads(found.script("application/json")) == manifest
+    ld = json.loads(found.script("application/ld+json"))
+    assert ld["headline"] == HOSTILE and ld["image"][0]["caption"] == HOSTILE
+    assert json.loads(read(out, "manifest.json"))["headlines"][0]["value"] == HOSTILE
+    assert f"[Photo: {HOSTILE} — Ann Writer/Example]" in read(out, "article.txt")
+
+
+def test_control_characters_never_reach_the_files(tmp_path):
+    manifest, out = build(tmp_path, caption="Bell\x07 and escape\x1b[31m red\x85", headline="Null\x00 head")
+    for name in ("index.html", "embed.html", "article.txt"):
+        text = read(out, name)
+        assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", text), name
+    assert "Bell and escape[31m red" in read(out, "index.html")
+    assert json.loads(Elements(read(out, "index.html")).script("application/json")) == manifest
+
+
+def test_page_is_semantic_and_self_contained(tmp_path):
+    _, out = build(tmp_path)
+    html = read(out, "index.html")
+    page = Elements(html)
+    assert page.find("html") == [{"lang": "en"}]
+    assert {"main", "article", "header", "h1", "figure", "figcaption", "picture"} <= {t for t, _ in page.tags}
+    assert [t["datetime"] for t in page.find("time")] == ["2026-06-20T09:30:00Z", "2026-06-20T12:00:00Z"]
+    assert "<h1>Tiny story</h1>" in html
+    assert '<p class="byline">By Ann Writer and Bo Reporter</p>' in html
+    assert '<p class="section">Tests</p>' in html
+    assert "20 June 2026, 09:30 UTC" in html
+    # The only <link> is an empty inline icon, so not even /favicon.ico is requested.
+    assert page.find("link") == [{"rel": "icon", "href": "data:,"}]
+    assert all("src" not in s for s in page.find("script"))
+    assert "@import" not in html and "url(" not in html and "@media print" in html
+
+
+def test_json_ld_describes_article_images_and_videos(tmp_path):
+    _, out = build(tmp_path)
+    ld = json.loads(Elements(read(out, "index.html")).script("application/ld+json"))
+    assert ld["@type"] == "NewsArticle" and ld["headline"] == "Tiny story"
+    assert ld["author"] == [{"@type": "Person", "name": "Ann Writer"}, {"@type": "Person", "name": "Bo Reporter"}]
+    assert (ld["datePublished"], ld["dateModified"]) == ("2026-06-20T09:30:00Z", "2026-06-20T12:00:00Z")
+    assert ld["inLanguage"] == "en" and ld["copyrightNotice"] == "© 2026 Example News"
+    assert ld["image"] == [{"@type": "ImageObject", "contentUrl": "media/one/large.jpg", "url": "media/one/large.jpg",
+                            "caption": "First photo", "creditText": "Ann Writer/Example",
+                            "copyrightNotice": "© 2026 Ann Writer",
+                            "creator": {"@type": "Person", "name": "Ann Writer"}, "width": 2048, "height": 1365}]
+    (video,) = ld["video"]
+    assert video["@type"] == "VideoObject" and video["duration"] == "PT15S"
+    assert video["contentUrl"] == "media/clip/720p.mp4" and video["thumbnailUrl"] == "media/clip/poster.jpg"
+    assert video["uploadDate"] == "2026-06-20T09:30:00Z" and video["name"] == "A test clip"
+    assert "publisher" not in ld  # the story names none; one is never invented
+
+
+def test_json_ld_under_base_url_has_only_absolute_urls(tmp_path):
+    _, out = build(tmp_path, base_url=BASE)
+    ld = json.loads(Elements(read(out, "index.html")).script("application/ld+json"))
+    story_url = "https://media.example.org/stories/tiny-story/"
+    assert ld["url"] == ld["mainEntityOfPage"] == story_url
+    assert [(i["contentUrl"], i["url"]) for i in ld["image"]] == [(story_url + "media/one/large.jpg",) * 2]
+    assert ld["video"] == [{
+        "@type": "VideoObject", "name": "A test clip", "description": "A test clip",
+        "thumbnailUrl": story_url + "media/clip/poster.jpg", "uploadDate": "2026-06-20T09:30:00Z",
+        "duration": "PT15S", "contentUrl": story_url + "media/clip/720p.mp4", "creditText": "Example Video"}]
+
+
+def test_json_ld_of_a_video_only_story_uses_the_poster_and_falls_back_for_text():
+    story, media, _ = sample()
+    clip = replace(media[1], item=replace(media[1].item, caption=None))
+    story = replace(story, media=(clip.item,), published=None)
+    ld = make_jsonld(story, [clip], BASE)
+    story_url = "https://media.example.org/stories/tiny-story/"
+    assert ld["image"] == [{"@type": "ImageObject", "contentUrl": story_url + "media/clip/poster.jpg",
+                            "url": story_url + "media/clip/poster.jpg", "width": 1280, "height": 720}]
+    (video,) = ld["video"]
+    assert video["name"] == "Tiny story" and video["description"] == "A small story for tests."
+    assert video["uploadDate"] == "2026-06-20T12:00:00Z"  # no published date: the update's
+    assert "datePublished" not in ld and ld["dateModified"] == "2026-06-20T12:00:00Z"
+
+
+def test_article_txt_is_plain_text_with_media_markers(tmp_path):
+    _, out = build(tmp_path)
+    text = read(out, "article.txt")
+    assert text.startswith("Tiny story\n==========\n\nA small story for tests.\n\nBy Ann Writer and Bo Reporter\n")
+    assert "Published: 20 June 2026, 09:30 UTC" in text
+    assert "Second paragraph with bold." in text and "**" not in text and "<" not in text
+    paragraphs = text.split("\n\n")
+    assert paragraphs.index("[Photo: First photo — Ann Writer/Example]") < paragraphs.index(
+        "[Video: A test clip — Example Video]") < paragraphs.index("[Audio: A tone — Bo Reporter]")
+    assert text.endswith("© 2026 Example News\n")
+
+
+def test_output_is_byte_identical_across_runs_and_holds_no_temp_files(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    _, first = build(tmp_path / "a")
+    _, second = build(tmp_path / "b")
+    for name in ("index.html", "embed.html", "article.txt", "manifest.json"):
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+        assert str(tmp_path) not in read(first, name)
+    assert sorted(p.name for p in first.iterdir()) == ["article.txt", "embed.html", "index.html", "manifest.json"]
+
+
+@pytest.mark.parametrize("name", ["index.html", "embed.html", "article.txt", "manifest.json"])
+def test_golden_output(tmp_path, name):
+    story, media, packages = sample(caption=HOSTILE)
+    manifest = manifest_of(story, media, packages, None)
+    write_article(tmp_path, story, media, manifest, render_body(story, media, None), None)
+    actual = manifest_json(manifest) if name == "manifest.json" else (tmp_path / name).read_bytes()
+    golden = GOLDEN / name
+    if UPDATE_GOLDEN:
+        golden.write_bytes(actual)
+    assert actual == golden.read_bytes(), f"{name} differs from {golden}; see the comment at the top to update"
+
+
+def test_a_bare_story_still_makes_a_valid_page_and_manifest(tmp_path):
+    story, _, _ = sample(body="")
+    story = replace(story, standfirst=None, byline=(), section=None, published=None, updated=None,
+                    copyright=None, media=())
+    manifest = manifest_of(story, [], (), None)
+    assert schema_errors(manifest) == []
+    write_article(tmp_path, story, [], manifest, render_body(story, [], None), None)
+    html = read(tmp_path, "index.html")
+    assert "<h1>Tiny story</h1>" in html and "<time" not in html and "By " not in html
+    assert "Nothing to download." in downloads_section(html)
+    assert read(tmp_path, "article.txt") == "Tiny story\n==========\n"
