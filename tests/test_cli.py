@@ -129,7 +129,7 @@ def test_a_batch_builds_the_good_stories_and_reports_the_bad_one(tmp_path: Path)
     assert [(s["story"], s["ok"]) for s in summary["stories"]] == [(str(good), True), (str(bad), False),
                                                                    (str(other), True)]
     assert any("gone.jpg" in line for line in summary["stories"][1]["errors"])
-    assert sorted(p.name for p in out.iterdir()) == ["first-good", "second-good"]
+    assert sorted(p.name for p in out.iterdir() if p.name != ".mediapack") == ["first-good", "second-good"]
     for story in (summary["stories"][0], summary["stories"][2]):
         assert (Path(story["output"]) / "index.html").is_file() and story["built"] > 0
     assert "gone.jpg" in proc.stderr and "built first-good" in proc.stderr
@@ -162,11 +162,15 @@ def test_build_help_lists_the_ci_options() -> None:
         assert option in text, option
 
 
-def test_two_stories_with_one_slug_do_not_overwrite_each_other(tmp_path: Path) -> None:
+def test_two_stories_with_one_slug_are_both_refused_before_anything_is_written(tmp_path: Path) -> None:
     first = photo_story(tmp_path / "one", "Same headline")
     second = photo_story(tmp_path / "two", "Same headline")
-    proc = run_cli("build", str(first), str(second), "--out", str(tmp_path / "dist"), "--json")
+    third = photo_story(tmp_path / "three", "Another headline")
+    proc = run_cli("build", str(first), str(second), str(third), "--out", str(tmp_path / "dist"), "--json")
     assert proc.returncode == 1
     stories = json.loads(proc.stdout)["stories"]
-    assert [s["ok"] for s in stories] == [True, False]
+    assert [s["ok"] for s in stories] == [False, False, True]
+    assert "same-headline" in stories[0]["errors"][0] and str(second) in stories[0]["errors"][0]
     assert "same-headline" in stories[1]["errors"][0] and str(first) in stories[1]["errors"][0]
+    assert not (tmp_path / "dist" / "same-headline").exists()
+    assert (tmp_path / "dist" / "another-headline" / "index.html").is_file()

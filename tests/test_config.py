@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from mediapack.config import Settings, load_settings
+from conftest import run_ffmpeg
+from mediapack.config import AAC_RATES, H264_PROFILES, X264_PRESETS, Settings, load_settings
 from mediapack.errors import ConfigError
+from mediapack.rules import bits_per_second
 
 
 def test_defaults_without_any_file(tmp_path: Path) -> None:
@@ -69,3 +71,66 @@ def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
 def test_missing_explicit_config(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="configuration"):
         load_settings(tmp_path, tmp_path / "nope.toml")
+
+
+def test_values_the_encoders_refuse_are_refused_with_their_keys_all_at_once(tmp_path: Path) -> None:
+    (tmp_path / "mediapack.toml").write_text(
+        '[video]\npreset = "ludicrous"\nprofile = "ultra"\naudio_bitrate = "lots"\ncrf = 99\n'
+        'audio_rate = 44000\nkeyframe_seconds = 0.0\n'
+        '[photos]\njpeg_quality = 150\nwebp_quality = 500\navif_quality = 101\n'
+        '[ffmpeg]\nthreads = 1000\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path)
+    said = {p.key: p.message for p in caught.value.problems}
+    assert said == {
+        "video.preset": "must be one of ultrafast, superfast, veryfast, faster, fast, medium, slow, slower, "
+                        "veryslow, placebo, not 'ludicrous'",
+        "video.profile": "must be one of baseline, main, high, not 'ultra'",
+        "video.audio_bitrate": "must be a bitrate like \"128k\" or \"3M\", not 'lots'",
+        "video.crf": "must be from 0 to 51, not 99",
+        "video.audio_rate": "must be a sample rate AAC takes (8000, 11025, 12000, 16000, 22050, 24000, 32000, "
+                            "44100, 48000, 64000, 88200, 96000), not 44000 (did you mean 44100?)",
+        "video.keyframe_seconds": "must be from 0.1 to 20 s, not 0",
+        "photos.jpeg_quality": "must be from 1 to 95, not 150",
+        "photos.webp_quality": "must be from 0 to 100, not 500",
+        "photos.avif_quality": "must be from 0 to 100, not 101",
+        "ffmpeg.threads": "must be from 0 to 64, not 1000",
+    }
+    assert caught.value.exit_code == 2
+    assert all(p.file == tmp_path / "mediapack.toml" for p in caught.value.problems)
+
+
+def test_a_misspelt_setting_gets_a_suggestion(tmp_path: Path) -> None:
+    (tmp_path / "mediapack.toml").write_text("[vidoe]\ncrf = 20\n[photos]\njpg_quality = 80\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path)
+    said = {p.key: p.message for p in caught.value.problems}
+    assert said["vidoe"].startswith("unknown setting (did you mean `video`?)")
+    assert said["photos.jpg_quality"] == "unknown setting (did you mean `jpeg_quality`?)"
+
+
+def test_a_bitrate_with_a_typo_in_the_ladder_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "mediapack.toml").write_text(
+        '[video.ladder]\n720p = {height = 720, maxrate = "3MB", bufsize = "6M"}\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path)
+    assert [str(p) for p in caught.value.problems] == [
+        f'{tmp_path / "mediapack.toml"}: video.ladder.720p: maxrate and bufsize must look like "3M" or "800k"']
+
+
+@pytest.mark.parametrize("preset", X264_PRESETS)
+def test_every_preset_and_profile_allowed_is_one_x264_accepts(tmp_path: Path, preset: str) -> None:
+    for profile in H264_PROFILES:
+        run_ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x64:rate=5:duration=0.4", "-c:v", "libx264",
+                   "-preset", preset, "-profile:v", profile, "-pix_fmt", "yuv420p", str(tmp_path / "x.mp4"))
+
+
+def test_accepted_bitrates_and_rates_are_ones_ffmpeg_accepts(tmp_path: Path) -> None:
+    video = load_settings(tmp_path).video
+    for rate in ("16k", "512k", "0.2M"):
+        assert bits_per_second(rate) is not None
+        run_ffmpeg("-f", "lavfi", "-i", "sine=duration=0.2", "-c:a", "aac", "-b:a", rate, "-ar",
+                   str(video.audio_rate), str(tmp_path / "x.m4a"))
+    for sample_rate in AAC_RATES:
+        run_ffmpeg("-f", "lavfi", "-i", "sine=duration=0.2", "-c:a", "aac", "-ar", str(sample_rate),
+                   str(tmp_path / "x.m4a"))

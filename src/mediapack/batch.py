@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -12,8 +12,9 @@ from pathlib import Path
 from .build import build
 from .config import Settings
 from .context import BuildOptions, Reporter
-from .errors import BuildError, InputError, MediapackError, single_line
-from .model import BuildResult, Story
+from .errors import BuildError, Findings, InputError, MediapackError, single_line
+from .model import BuildResult
+from .story.read import read_story
 from .workers import Workers
 
 log = logging.getLogger(__name__)
@@ -26,40 +27,50 @@ class Outcome:
     folder: Path
     result: BuildResult | None = None
     error: MediapackError | None = None
+    slug: str | None = None  # known once its story.md could be read
+    seconds: float = 0.0
 
     @property
     def exit_code(self) -> int:
         return self.error.exit_code if self.error is not None else 0
 
 
+def story_folder(path: Path) -> Path:
+    """Take a story folder, or the story.md inside one (a user's natural slip), as the folder."""
+    return path.parent if path.name == "story.md" and path.is_file() else path
+
+
 def build_many(folders: Sequence[Path], out_dir: Path, load_settings: Callable[[Path], Settings],
                options: BuildOptions | None = None, *, jobs: int = 1, reporter: Reporter | None = None,
                on_done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
-    """Build each story, ``jobs`` at a time with one shared worker budget; one failure stops no other."""
-    claimed: dict[str, Path] = {}
-    guard = threading.Lock()
+    """Build each story, ``jobs`` at a time with one shared worker budget; one failure stops no other.
 
-    def claim_slug(story: Story) -> None:
-        with guard:
-            first = claimed.setdefault(story.slug, story.folder)
-        if first != story.folder:  # the second would silently replace the first one's output
-            raise InputError(f"{story.source}: slug {story.slug!r} is already used by {first}; "
-                             "set a different slug in the front matter")
+    Stories that share a slug would overwrite each other's output: all of them are refused before
+    anything is built.
+    """
+    folders = [story_folder(folder) for folder in folders]
+    slugs = {folder: _slug_of(folder) for folder in folders}
+    clashes = _clashes(slugs)
 
     with Workers(jobs) as workers:
         def build_one(folder: Path) -> Outcome:
+            started = time.monotonic()
+            error: MediapackError | None = clashes.get(folder)
+            result = None
             try:
-                result = build(folder, out_dir, load_settings(folder), options, reporter=reporter,
-                               workers=workers, claim_slug=claim_slug)
-                outcome = Outcome(folder, result=result)
+                if error is None:
+                    result = build(folder, out_dir, load_settings(folder), options, reporter=reporter,
+                                   workers=workers)
             except MediapackError as exc:
-                outcome = Outcome(folder, error=exc)
+                error = exc
             except OSError as exc:  # a full disk or an unwritable --out fails this story, not the batch
-                outcome = Outcome(folder, error=BuildError(single_line(f"{folder}: cannot build: {exc}")))
+                error = BuildError(single_line(f"{folder}: cannot build: {exc}"))
             except Exception as exc:  # a bug: show its traceback, then go on with the other stories
                 log.exception("%s: unexpected error", folder)
-                outcome = Outcome(folder, error=BuildError(single_line(
-                    f"{folder}: unexpected error ({type(exc).__name__}: {exc}); please report it")))
+                error = BuildError(single_line(
+                    f"{folder}: unexpected error ({type(exc).__name__}: {exc}); please report it"))
+            outcome = Outcome(folder, result, error, result.slug if result else slugs[folder],
+                              round(time.monotonic() - started, 3))
             if on_done is not None:
                 on_done(outcome)
             return outcome
@@ -75,3 +86,24 @@ def build_many(folders: Sequence[Path], out_dir: Path, load_settings: Callable[[
                 for future in futures:
                     future.cancel()
                 raise
+
+
+def _slug_of(folder: Path) -> str | None:
+    """Read a story's slug without checking the rest (its build reports every problem)."""
+    story = read_story(folder, Findings())
+    return story.slug if story is not None else None
+
+
+def _clashes(slugs: dict[Path, str | None]) -> dict[Path, InputError]:
+    """Return an error for every story whose slug another story of the batch also has."""
+    by_slug: dict[str, list[Path]] = {}
+    for folder, slug in slugs.items():
+        if slug is not None and folder.resolve() not in {f.resolve() for f in by_slug.get(slug, [])}:
+            by_slug.setdefault(slug, []).append(folder)
+    errors = {}
+    for slug, same in by_slug.items():
+        for folder in same if len(same) > 1 else ():
+            others = ", ".join(str(f) for f in same if f != folder)
+            errors[folder] = InputError(f"{folder}: slug {slug!r} is also the slug of {others}; neither is "
+                                        "built (set a different slug in the front matter of one of them)")
+    return errors

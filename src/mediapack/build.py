@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from .cache import RenditionCache
@@ -11,25 +10,26 @@ from .check import check_story, needs_ffmpeg
 from .config import Settings
 from .context import BuildContext, BuildOptions, Reporter
 from .ffmpeg import locate_ffmpeg
-from .model import BuildResult, Story
+from .model import BuildResult
 from .publish.body import render_body
 from .publish.checksums import write_checksums
 from .stages import (
+    PhotoRenders,
     compose_slideshow,
     cut_social,
-    render_media,
+    encode_media,
+    in_story_order,
     splice_credits,
     title_links,
     write_story_files,
     write_story_packages,
 )
-from .staging import staging_folder, story_lock, swap_into_place
+from .staging import check_owner, record_owner, staging_folder, story_lock, swap_into_place
 from .workers import Workers
 
 
 def build(folder: Path, out_dir: Path, settings: Settings, options: BuildOptions | None = None, *,
-          reporter: Reporter | None = None, workers: Workers | None = None,
-          claim_slug: Callable[[Story], None] | None = None) -> BuildResult:
+          reporter: Reporter | None = None, workers: Workers | None = None) -> BuildResult:
     """Build one story into ``out_dir/<slug>/``; the previous output stays intact until the end."""
     started = time.monotonic()
     options = options or BuildOptions()
@@ -38,29 +38,32 @@ def build(folder: Path, out_dir: Path, settings: Settings, options: BuildOptions
     # Gather: every problem is found before anything is written.
     checked = check_story(folder, settings, strict=options.strict)
     story = checked.story
-    if claim_slug is not None:
-        claim_slug(story)  # a batch refuses a second story of the same slug
     ff = locate_ffmpeg(settings.ffmpeg.path) if needs_ffmpeg(checked) else None
 
-    # Write: under the story's lock, into a hidden sibling folder swapped into place only when complete.
+    # Write: under the story's lock, into a hidden sibling folder swapped into place only when complete;
+    # every stage fetches from the cache what an unchanged input made before.
     out_dir.mkdir(parents=True, exist_ok=True)
-    with story_lock(out_dir, story.slug, options.lock_timeout, reporter.note, workers.check), \
-            staging_folder(out_dir, story.slug) as staging:
-        ctx = BuildContext(story, checked.infos, settings, staging, ff, RenditionCache(options.cache_dir),
-                           reporter, workers, options.base_url)
-        media = render_media(ctx)  # photos, videos and audio, each from the cache or made
-        media = cut_social(ctx, media)  # compose.social: 9:16 and 1:1 cuts of each video
-        media = splice_credits(ctx, media)  # caption, credit and rights into the photo files
-        media += compose_slideshow(ctx, media)  # compose.slideshow: made from the credited photos
-        media = title_links(media)
-        body = render_body(story, media, options.base_url)
-        # Inside the zips the page and manifest list no packages: a package cannot describe its own size.
-        write_story_files(ctx, media, (), body)
-        packages = write_story_packages(ctx, media)
-        write_story_files(ctx, media, packages, body)
-        write_checksums(staging)
-        workers.check()
-        final = swap_into_place(staging, out_dir / story.slug)
+    with story_lock(out_dir, story.slug, options.lock_timeout, reporter.note, workers.check):
+        check_owner(out_dir, story.slug, story.folder, force=options.force)  # never another story's output
+        with staging_folder(out_dir, story.slug) as staging:
+            ctx = BuildContext(story, checked.infos, settings, staging, ff, RenditionCache(options.cache_dir),
+                               reporter, workers, options.base_url)
+            with PhotoRenders(ctx) as photos:  # in the worker pool, while videos encode here
+                media = encode_media(ctx)  # videos and audio, one at a time
+                media = cut_social(ctx, media)  # compose.social: 9:16 and 1:1 cuts of each video
+                media = in_story_order(ctx, photos.results().values(), media)
+            media = splice_credits(ctx, media)  # caption, credit and rights into the photo files
+            media += compose_slideshow(ctx, media)  # compose.slideshow: made from the credited photos
+            media = title_links(media)
+            body = render_body(story, media, options.base_url)
+            # Inside the zips the page and manifest list no packages: a package cannot describe its own size.
+            write_story_files(ctx, media, (), body)
+            packages = write_story_packages(ctx, media)
+            write_story_files(ctx, media, packages, body)
+            write_checksums(staging)
+            workers.check()
+            final = swap_into_place(staging, out_dir / story.slug)
+        record_owner(out_dir, story.slug, story.folder)
     return BuildResult(
         slug=story.slug,
         output=final,

@@ -1,4 +1,4 @@
-"""A content-addressed rendition cache: sha256(source bytes) + settings + algorithm version."""
+"""The rendition cache: keys (what decides each stage's bytes, credit splicing included) and the store."""
 
 from __future__ import annotations
 
@@ -10,19 +10,22 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .compose.specs import slideshow_spec, social_spec
 from .config import Settings, without_limits
-from .ffmpeg import FFmpeg
 from .files import file_digest
 from .model import PHOTO, BuiltMedia, ComposeRequest, MediaInfo, MediaItem, Rendition, Story
 from .photo.resample import RESAMPLER
 
+if TYPE_CHECKING:
+    from .ffmpeg import FFmpeg
+
 # Bump a kind's number whenever its code changes what it writes: old entries then miss by themselves.
 # photo 2: entries hold renditions without credit metadata; each build splices the credit in.
-# photo 3: libswscale resampling (resample.py). video 3: x264 subme 1 for rungs of 1080 lines and more.
-# social 1: social cuts in entries of their own (they were part of their video's).
+# photo 3: libswscale resampling (photo/resample.py). video 3: x264 subme 1 for rungs of 1080 lines and more.
+# social 1: social cuts in entries of their own (they were part of their video's). Social cuts and the
+# slideshow share compose/encode.py, clips.py and text.py: a change there bumps "composition" and "social".
 ALGORITHM_VERSION = {"photo": 3, "video": 3, "audio": 2, "composition": 1, "social": 1}
 ENTRY_FILE = "entry.json"
 # Photo formats whose credit metadata is spliced in after encoding (AVIF gets it from the encoder).
@@ -38,7 +41,8 @@ def rendition_key(kind: str, source_digest: str, spec: Any) -> str:
 
 def media_key(story: Story, item: MediaItem, info: MediaInfo, settings: Settings, ff: FFmpeg | None) -> str:
     """Return an item's cache key: its source bytes, the settings that shape its files, the algorithm."""
-    return rendition_key(info.kind, file_digest(story.folder / item.file), _media_spec(story, item, info, settings, ff))
+    spec = _media_spec(story, item, info, settings, ff)
+    return rendition_key(info.kind, file_digest(story.folder / item.file), spec)
 
 
 def social_key(story: Story, item: MediaItem, info: MediaInfo, settings: Settings, ff: FFmpeg) -> str:

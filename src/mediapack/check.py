@@ -8,10 +8,17 @@ from pathlib import Path
 from .config import Settings
 from .errors import Findings, InputError, Problem
 from .model import AUDIO, PHOTO, VIDEO, MediaInfo, Story
+from .photo.credit import fit_credit
 from .photo.decode import sniff_format
 from .probe import probe_file
 from .story.compose_request import SLIDESHOW, parse_compose
 from .story.read import apply_embedded_metadata, read_story
+from .video.webvtt import parse_subtitles
+
+# Below this, ffmpeg's deinterlacer (bwdif) refuses the frames (its colour planes need 3 columns and 4
+# lines: a yuv420p video of fewer than 6x8 pixels), and nothing so small is worth publishing.
+MIN_VIDEO_SIDE = 16
+_MAX_SUBTITLE_PROBLEMS = 10
 
 
 @dataclass(frozen=True)
@@ -32,12 +39,13 @@ def check_story(folder: Path, settings: Settings, *, strict: bool = False) -> Ch
         photos = {media_id for media_id, info in infos.items() if info.kind == PHOTO}
         story = apply_embedded_metadata(story, findings, photos)
         story = check_compositions(story, infos, settings, findings)
+        check_media_fields(story, infos, findings)
     strict = strict or settings.strict
     errors = findings.errors + (findings.warnings if strict else [])
     if errors or story is None:
-        warnings = [] if strict else [replace(w, message=f"warning: {w.message}") for w in findings.warnings]
         where = story.source if story else folder
-        raise InputError(f"{where}: {len(errors)} problem(s) found", [*errors, *warnings])
+        raise InputError(f"{where}: {len(errors)} problem(s) found", errors,
+                         warnings=() if strict else findings.warnings)
     return CheckedStory(story, infos, tuple(findings.warnings))
 
 
@@ -58,6 +66,44 @@ def check_compositions(story: Story, infos: dict[str, MediaInfo], settings: Sett
     if request.slideshow and SLIDESHOW in infos:
         findings.error(story.source, f"media[{SLIDESHOW}].id", "is reserved for the slideshow; rename the item")
     return story
+
+
+def check_media_fields(story: Story, infos: dict[str, MediaInfo], findings: Findings) -> None:
+    """Check each item's fields against what its file turned out to be: subtitles read, poster in range."""
+    for item in story.media:
+        info = infos.get(item.id)
+        if info is None:
+            continue  # probing said why
+        key = f"media[{item.id}]"
+        fields = {"subtitles": item.subtitles, "poster_at": item.poster_at}
+        takes = {PHOTO: (), AUDIO: ("subtitles",), VIDEO: ("subtitles", "poster_at")}[info.kind]
+        for name, value in fields.items():
+            if value is not None and name not in takes:
+                findings.error(story.source, f"{key}.{name}", f"is not for {info.kind}s, and {item.file} is a "
+                               f"{info.kind}: take it out, or point file at the video it belongs to")
+        if info.kind == PHOTO:
+            for name in fit_credit(item)[1]:
+                findings.warn(story.source, f"{key}.{name}", f"is {len(getattr(item, name))} characters: the "
+                              "photo files embed only its start (a JPEG metadata segment holds 64 KB); the "
+                              "page, manifest and article.txt keep it whole")
+        if item.subtitles is not None and "subtitles" in takes:
+            _check_subtitles(story.folder / item.subtitles, f"{key}.subtitles", info, findings)
+        if item.poster_at is not None and info.kind == VIDEO and info.duration and item.poster_at >= info.duration:
+            findings.warn(story.source, f"{key}.poster_at", f"{item.poster_at:g} s is past the end of the video "
+                          f"({info.duration:.1f} s); the poster is taken from its last frames")
+
+
+def _check_subtitles(path: Path, key: str, info: MediaInfo, findings: Findings) -> None:
+    """Read a subtitle file as the build will; warn about cues that start after the media ends."""
+    cues, problems = parse_subtitles(path)
+    for problem in problems[:_MAX_SUBTITLE_PROBLEMS]:
+        findings.error(path, key, problem)
+    if len(problems) > _MAX_SUBTITLE_PROBLEMS:
+        findings.error(path, key, f"and {len(problems) - _MAX_SUBTITLE_PROBLEMS} more problems like these")
+    late = [start for start, _, _, _ in cues if info.duration and start >= info.duration]
+    if late:
+        findings.warn(path, key, f"{len(late)} cue(s) start after the {info.kind} ends ({info.duration:.1f} s), "
+                      f"the first at {late[0]:.1f} s: nobody will see them")
 
 
 def probe_media(story: Story, settings: Settings, findings: Findings) -> dict[str, MediaInfo]:
@@ -90,6 +136,9 @@ def check_size(path: Path, photo: bool, settings: Settings) -> None:
 def check_video_limits(path: Path, info: MediaInfo, settings: Settings) -> None:
     """Raise InputError if a video is over video.max_pixels or a video or audio over video.max_duration."""
     video = settings.video
+    if info.kind == VIDEO and min(info.width, info.height) < MIN_VIDEO_SIDE:
+        raise InputError(f"{path}: a {info.width}x{info.height} video is too small to publish; a video needs "
+                         f"at least {MIN_VIDEO_SIDE} pixels on each side")
     if info.kind == VIDEO and info.width * info.height > video.max_pixels:
         raise InputError(f"{path}: {info.width}x{info.height} video is over the pixel limit of "
                          f"{video.max_pixels} (video.max_pixels)")

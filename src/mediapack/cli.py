@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
+from urllib.parse import urlsplit
 
 import typer
 
@@ -40,6 +43,8 @@ app = typer.Typer(
 Stories = Annotated[list[Path], typer.Argument(help="Story folders (each holding a story.md).", show_default=False)]
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="Use this mediapack.toml instead of "
                                                 "looking in the story folder and its parents.", dir_okay=False)]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log what mediapack does, ffmpeg's output "
+                                       "included, to stderr.")]
 
 
 def _version(value: bool) -> None:
@@ -50,12 +55,22 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details (ffmpeg's output) to stderr.")] = False,
+    verbose: Verbose = False,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
 ) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, stream=sys.stderr,
-                        format="%(levelname)s %(name)s: %(message)s")
+    _log_to_stderr(verbose)
+
+
+def _log_to_stderr(verbose: bool) -> None:
+    """Log warnings to stderr; with -v (before or after the command) mediapack's own debug lines too.
+
+    Only mediapack's loggers (ffmpeg's output comes through mediapack.ffmpeg) go to debug level:
+    the libraries it uses would print thousands of lines of their own.
+    """
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    if verbose:
+        logging.getLogger("mediapack").setLevel(logging.DEBUG)
 
 
 @app.command("build")
@@ -74,20 +89,33 @@ def build_command(
                                                help="Rendition cache folder [default: .mediapack-cache beside OUT].")] = None,
     lock_timeout: Annotated[float, typer.Option(min=0, help="Seconds to wait while another build writes the same "
                                                 "story before failing (0: fail at once).")] = LOCK_TIMEOUT,
+    force: Annotated[bool, typer.Option("--force", help="Replace OUT/<slug> even when another story folder "
+                                        "built it (the slugs clash).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
     config: ConfigOpt = None,
+    verbose: Verbose = False,
 ) -> None:
-    """Build each story: renditions, page, manifest, packages and SHA256SUMS in OUT/<slug>/."""
-    from .batch import build_many
+    """Build each story: renditions, page, manifest, packages and SHA256SUMS in OUT/<slug>/.
+
+    STORY may also be a story.md file. Settings come from mediapack.toml in the story folder and its
+    parents (or --config). Unchanged media come from the cache, so a rebuild takes seconds.
+    """
+    from .batch import Outcome, build_many, story_folder
     from .context import BuildOptions
     from .progress import make_reporter
 
-    if base_url is not None and not base_url.startswith(("https://", "http://")):
-        _fail(UsageError(f"--base-url must start with https:// or http://: {single_line(base_url)}"), as_json)
-    cache_dir = None if no_cache else (cache or out.resolve().parent / ".mediapack-cache")
+    _log_to_stderr(verbose)
+    if base_url is not None and (problem := base_url_problem(base_url)):
+        _fail(UsageError(f"--base-url {problem}: {single_line(base_url)}"), as_json)
     reporter = make_reporter(quiet=quiet)
+    warnings: list[str] = []
+    cache_dir = None if no_cache else _usable_cache(cache or out.resolve().parent / ".mediapack-cache", warnings)
+    for warning in warnings:
+        reporter.note(f"warning: {warning}")
+    finished: list[Outcome] = []
 
     def show(outcome: Outcome) -> None:
+        finished.append(outcome)
         if outcome.error is not None:
             _print_error(outcome.error, reporter.error)
             return
@@ -98,7 +126,8 @@ def build_command(
                       f"{result.seconds:.1f} s -> {result.output / 'index.html'}")
 
     try:
-        options = BuildOptions(base_url=base_url, strict=strict, cache_dir=cache_dir, lock_timeout=lock_timeout)
+        options = BuildOptions(base_url=base_url, strict=strict, cache_dir=cache_dir, lock_timeout=lock_timeout,
+                               force=force)
         outcomes = build_many(stories, out, lambda folder: load_settings(folder, config), options, jobs=jobs,
                               reporter=reporter, on_done=show)
     except KeyboardInterrupt as exc:
@@ -106,26 +135,71 @@ def build_command(
         code = 128 + getattr(exc, "signum", signal.SIGINT)
         _err("interrupted: ffmpeg stopped and unfinished output removed; earlier output is unchanged")
         if as_json:
-            _print_json({"ok": False, "exit_code": code, "interrupted": True, "stories": []})
+            done = {outcome.folder for outcome in finished}
+            stopped = [Outcome(story_folder(f), error=UsageError("interrupted")) for f in stories
+                       if story_folder(f) not in done]
+            summaries = [_summary(o) for o in finished] + [_summary(o, code) for o in stopped]
+            _print_json({"ok": False, "exit_code": code, "interrupted": True, "warnings": warnings,
+                         "stories": summaries})
         raise typer.Exit(code) from None
     finally:
         reporter.close()
     worst = max(outcome.exit_code for outcome in outcomes)
     if as_json:
-        _print_json({"ok": worst == 0, "exit_code": worst, "stories": [_summary(o) for o in outcomes]})
+        _print_json({"ok": worst == 0, "exit_code": worst, "warnings": warnings,
+                     "stories": [_summary(o) for o in outcomes]})
     if worst:
         raise typer.Exit(worst)
 
 
-def _summary(outcome: Outcome) -> dict:
-    """Describe one story's outcome for --json."""
-    summary = {"story": str(outcome.folder), "ok": outcome.error is None, "exit_code": outcome.exit_code}
-    if outcome.error is not None:
-        return {**summary, "errors": [single_line(line) for line in outcome.error.lines()]}
-    result = outcome.result
-    return {**summary, "slug": result.slug, "output": str(result.output),
-            "packages": [str(p) for p in result.packages], "built": result.built, "cached": result.cached,
-            "warnings": [single_line(w) for w in result.warnings], "errors": [], "seconds": result.seconds}
+def _summary(outcome: Outcome, exit_code: int | None = None) -> dict:
+    """Describe one story's outcome for --json: the same keys whether it was built or not."""
+    result, error = outcome.result, outcome.error
+    warnings = result.warnings if result else [str(w) for w in error.warnings]
+    return {"story": str(outcome.folder), "ok": error is None,
+            "exit_code": exit_code if exit_code is not None else outcome.exit_code,
+            "slug": outcome.slug, "output": str(result.output) if result else None,
+            "packages": [str(p) for p in result.packages] if result else [],
+            "built": result.built if result else 0, "cached": result.cached if result else 0,
+            "warnings": [single_line(w) for w in warnings],
+            "errors": [single_line(line) for line in error.lines()] if error else [],
+            "seconds": result.seconds if result else outcome.seconds}
+
+
+def base_url_problem(url: str) -> str | None:
+    """Say what makes ``url`` unusable as --base-url (links are made by appending paths), or None."""
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        return "must not hold spaces or control characters"
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http"):
+        return "must start with https:// or http://"
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return "has a port that is not a number"
+    if not parts.hostname:
+        return "must name a host, like https://media.example.org/stories"
+    if parts.username or parts.password:
+        return "must not hold a user name or password"
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        return "must not hold a query (?) or a fragment (#): links are made by adding paths to it"
+    return None
+
+
+def _usable_cache(folder: Path, warnings: list[str]) -> Path | None:
+    """Return the cache folder if it can be written (or made); else warn and build without a cache."""
+    existing = next((f for f in (folder, *folder.parents) if f.exists()), None)
+    try:
+        if existing == folder:
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        elif existing is None or not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+            raise PermissionError(13, "Permission denied" if existing and existing.is_dir() else "Not a directory")
+    except OSError as exc:
+        warnings.append(single_line(f"--cache {folder}: cannot write there ({exc.strerror or exc}); "
+                                    "building without the cache"))
+        return None
+    return folder
 
 
 def _fail(error: MediapackError, as_json: bool) -> NoReturn:
@@ -145,12 +219,18 @@ def check_command(
     stories: Stories,
     strict: Annotated[bool, typer.Option(help="Treat warnings as errors.")] = False,
     config: ConfigOpt = None,
+    verbose: Verbose = False,
 ) -> None:
-    """Validate stories without writing anything: front matter, files, captions, credits, alt, decodability."""
+    """Validate stories without writing anything: front matter, files, captions, credits, alt, decodability.
+
+    check refuses whatever build would refuse: every media file is probed and every subtitle file read.
+    """
+    from .batch import story_folder
     from .check import check_story
 
+    _log_to_stderr(verbose)
     worst = 0
-    for folder in stories:
+    for folder in map(story_folder, stories):
         try:
             checked = check_story(folder, load_settings(folder, config), strict=strict)
         except MediapackError as exc:
@@ -168,10 +248,12 @@ def check_command(
 @app.command("verify")
 def verify_command(
     path: Annotated[Path, typer.Argument(help="An output folder (OUT/<slug>) or a package zip.")],
+    verbose: Verbose = False,
 ) -> None:
     """Check every file of an output folder or zip against its SHA256SUMS (exit 4 on any mismatch)."""
     from .publish.checksums import verify
 
+    _log_to_stderr(verbose)
     if not path.exists():
         raise InputError(f"{path}: not found")
     problems = verify(path)
@@ -185,10 +267,12 @@ def verify_command(
 def probe_command(
     files: Annotated[list[Path], typer.Argument(help="Media files to inspect.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
+    verbose: Verbose = False,
 ) -> None:
     """Show what mediapack sees in media files: size after rotation, duration, codecs, streams, caption, credit."""
     from .probe import describe_file
 
+    _log_to_stderr(verbose)
     results, worst = [], 0
     for file in files:
         try:
@@ -211,10 +295,12 @@ def probe_command(
 @app.command("init")
 def init_command(
     folder: Annotated[Path, typer.Argument(help="Folder to create the story in.")],
+    verbose: Verbose = False,
 ) -> None:
     """Scaffold a story folder with a commented story.md and photos/ and video/ folders."""
     from .scaffold import init_story
 
+    _log_to_stderr(verbose)
     created = init_story(folder)
     _err(f"created {created}; add media, edit story.md, then run: mediapack check {folder}")
 
@@ -222,10 +308,12 @@ def init_command(
 @app.command("doctor")
 def doctor_command(
     config: ConfigOpt = None,
+    verbose: Verbose = False,
 ) -> None:
     """Show the ffmpeg in use (path, version, encoders), PyAV and Pillow features; exit 3 if something is missing."""
     from .doctor import run_doctor
 
+    _log_to_stderr(verbose)
     settings = load_settings(Path.cwd(), config, is_story=False)
     ok = run_doctor(settings, print)
     if not ok:
@@ -237,12 +325,15 @@ def _err(line: str) -> None:
 
 
 def _print_error(exc: MediapackError, say: Callable[[str], None] = _err) -> None:
+    """Print the error and its problems (exactly as many as it counts), then what else was found."""
     lines = exc.lines()
     if len(lines) == 2 and exc.problems:  # a single problem reads best on one line
         lines = [str(exc.problems[0])]
     say(f"error: {single_line(lines[0], 1000)}")
     for line in lines[1:]:
         say(f"  {single_line(line, 1000)}")
+    for warning in exc.warnings:
+        say(f"warning: {single_line(str(warning), 1000)}")
 
 
 def main() -> None:

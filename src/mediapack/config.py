@@ -9,9 +9,21 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .errors import ConfigError, Findings, shown
+from .rules import between, bitrate, bits_per_second, did_you_mean, one_of, rule_of, setting
 
 CONFIG_NAME = "mediapack.toml"
 MAX_CONFIG_BYTES = 1_000_000
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
+                "placebo")
+H264_PROFILES = ("baseline", "main", "high")  # the 8-bit 4:2:0 profiles; renditions are yuv420p
+AAC_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000)  # ffmpeg's AAC
+
+
+def _aac_rate(value: int) -> str | None:
+    if value in AAC_RATES:
+        return None
+    nearest = min(AAC_RATES, key=lambda rate: abs(rate - value))
+    return f"must be a sample rate AAC takes ({', '.join(map(str, AAC_RATES))}), not {value} (did you mean {nearest}?)"
 
 
 @dataclass(frozen=True)
@@ -33,10 +45,10 @@ class PhotoSettings:
         PhotoSize("small", 640, ("jpg", "webp")),
         PhotoSize("thumb", 320, ("jpg",)),
     )
-    square: int = 300  # edge of the square crop; 0 turns it off
-    jpeg_quality: int = 85
-    webp_quality: int = 80
-    avif_quality: int = 60
+    square: int = setting(300, between(0, 4096, " px"))  # edge of the square crop; 0 turns it off
+    jpeg_quality: int = setting(85, between(1, 95))  # Pillow: above 95 only grows files
+    webp_quality: int = setting(80, between(0, 100))
+    avif_quality: int = setting(60, between(0, 100))
     max_pixels: int = 100_000_000  # decompression-bomb guard
     max_bytes: int = 500_000_000  # a larger photo file is refused before it is read
 
@@ -61,22 +73,24 @@ class VideoSettings:
         VideoRung("480p", 480, "1500k", "3M"),
         VideoRung("360p", 360, "800k", "1600k"),
     )
-    preset: str = "veryfast"
-    crf: int = 23  # at veryfast, ladder rungs of 1080+ lines use subme 1 at crf + 0.5 (video.plan.FROM_1080)
-    profile: str = "high"
-    audio_bitrate: str = "128k"
-    audio_rate: int = 48000
-    keyframe_seconds: float = 2.0
-    max_fps: float = 60.0
-    thumbnail_interval: float = 5.0  # seconds between sprite tiles
-    thumbnail_width: int = 160
-    thumbnail_columns: int = 5
-    poster_quality: int = 3  # ffmpeg -q:v for the JPEG poster (2 best .. 31 worst)
-    poster_webp_quality: int = 80  # libwebp quality for poster.webp (0 worst .. 100 best)
+    preset: str = setting("veryfast", one_of(*X264_PRESETS))
+    # At veryfast, ladder rungs of 1080+ lines use subme 1 at crf + 0.5 (video.plan.FROM_1080).
+    crf: int = setting(23, between(0, 51))
+    profile: str = setting("high", one_of(*H264_PROFILES))
+    audio_bitrate: str = setting("128k", bitrate(16_000, 512_000))  # AAC stereo
+    audio_rate: int = setting(48000, _aac_rate)
+    keyframe_seconds: float = setting(2.0, between(0.1, 20, " s"))
+    max_fps: float = setting(60.0, between(1, 240))
+    thumbnail_interval: float = setting(5.0, between(0.1, 3600, " s"))  # seconds between sprite tiles
+    thumbnail_width: int = setting(160, between(16, 1920, " px"))
+    thumbnail_columns: int = setting(5, between(1, 100))
+    poster_quality: int = setting(3, between(2, 31))  # ffmpeg -q:v for the JPEG poster (2 best .. 31 worst)
+    poster_webp_quality: int = setting(80, between(0, 100))  # libwebp quality for poster.webp (0 worst .. 100 best)
     # EBU R128 loudness normalisation of the audio, in the same ffmpeg pass. Off by default: it reshapes
     # the dynamics of the source's sound, which a newsroom should choose, not find.
     loudness: bool = False
-    loudness_target: float = -16.0  # integrated LUFS when loudness is on; -16 suits the web (-70 .. -5)
+    # Integrated LUFS when loudness is on; -16 suits the web.
+    loudness_target: float = setting(-16.0, between(-70, -5, " LUFS"))
     # Limits for untrusted sources (audio too): beyond them a file is refused, not encoded.
     max_pixels: int = 8192 * 4320  # displayed width x height: 8K
     max_duration: float = 4 * 3600.0  # seconds
@@ -102,7 +116,7 @@ class FFmpegSettings:
     # x264 threads per encoder (the ladder gives smaller rungs fewer; 0 lets ffmpeg choose). Only 1 keeps
     # encodes byte-identical: with more, x264's maxrate/bufsize control depends on thread timing. The
     # ladder's rungs encode side by side, so on a few cores 1 costs little time (see benchmarks/README.md).
-    threads: int = 1
+    threads: int = setting(1, between(0, 64))
 
 
 @dataclass(frozen=True)
@@ -187,7 +201,7 @@ def load_settings(story_folder: Path | None = None, config: Path | None = None, 
 def _apply(settings: Settings, data: dict[str, Any], path: Path, findings: Findings) -> Settings:
     known = {"photos", "video", "ffmpeg", "packages", "strict", "compose"}
     for key in sorted(set(data) - known):
-        findings.error(path, key, f"unknown setting (known: {', '.join(sorted(known))})")
+        findings.error(path, key, f"unknown setting{did_you_mean(key, known)} (known: {', '.join(sorted(known))})")
     photos, video, ffmpeg = settings.photos, settings.video, settings.ffmpeg
     packages = settings.packages
     if "photos" in data and _is_table(data["photos"], "photos", path, findings):
@@ -200,8 +214,6 @@ def _apply(settings: Settings, data: dict[str, Any], path: Path, findings: Findi
         section = dict(data["video"])
         ladder = section.pop("ladder", None)
         video = _merge_scalars(video, section, "video", path, findings)
-        if "loudness_target" in section and not -70 <= video.loudness_target <= -5:
-            findings.error(path, "video.loudness_target", "must be from -70 to -5 (LUFS)")
         if ladder is not None:
             video = replace(video, ladder=_parse_ladder(ladder, path, findings) or video.ladder)
     if "ffmpeg" in data and _is_table(data["ffmpeg"], "ffmpeg", path, findings):
@@ -246,15 +258,18 @@ def _is_table(value: Any, key: str, path: Path, findings: Findings) -> bool:
 
 def _merge_scalars(obj: Any, section: dict[str, Any], prefix: str, path: Path, findings: Findings) -> Any:
     """Replace the scalar fields of ``obj`` named in ``section``, type-checking each one."""
-    types = {f.name: type(getattr(obj, f.name)) for f in fields(obj)}
+    specs = {f.name: f for f in fields(obj)}
+    types = {name: type(getattr(obj, name)) for name in specs}
     changes = {}
     for key, value in section.items():
         where = f"{prefix}.{key}"
         expected = types.get(key)
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
+        rule = rule_of(specs[key]) if key in specs else None
         if expected is None or expected is tuple:
-            findings.error(path, where, "unknown setting")
+            scalars = [name for name, kind in types.items() if kind is not tuple]
+            findings.error(path, where, f"unknown setting{did_you_mean(key, scalars)}")
         elif not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
             findings.error(path, where, f"must be {_type_name(expected)}, not {shown(value)}")
         elif expected is float and not math.isfinite(value):  # nan or inf would switch a timeout or limit off
@@ -263,6 +278,8 @@ def _merge_scalars(obj: Any, section: dict[str, Any], prefix: str, path: Path, f
             findings.error(path, where, "must not be negative")
         elif expected in (int, float) and value <= 0 and key in _POSITIVE:
             findings.error(path, where, "must be more than 0")
+        elif rule is not None and (problem := rule(value)) is not None:
+            findings.error(path, where, problem)
         else:
             changes[key] = value
     return replace(obj, **changes)
@@ -314,7 +331,7 @@ def _parse_ladder(value: Any, path: Path, findings: Findings) -> tuple[VideoRung
         if not isinstance(height, int) or isinstance(height, bool) or not 16 <= height <= 4320:
             findings.error(path, f"{where}.height", "must be a whole number from 16 to 4320")
             continue
-        if not (_is_rate(maxrate) and _is_rate(bufsize)):
+        if bits_per_second(maxrate) is None or bits_per_second(bufsize) is None:
             findings.error(path, where, 'maxrate and bufsize must look like "3M" or "800k"')
             continue
         rungs.append(VideoRung(_safe_name(name, where, path, findings), height, maxrate, bufsize))
@@ -346,13 +363,6 @@ def _parse_packages(value: dict, defaults: tuple[PackageProfile, ...], path: Pat
             continue
         profiles[_safe_name(name, where, path, findings)] = PackageProfile(name, lists["include"], lists["exclude"])
     return tuple(profiles.values())
-
-
-def _is_rate(value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
-    digits = value[:-1] if value[-1:] in ("k", "K", "M") else value
-    return digits.replace(".", "", 1).isdigit()
 
 
 def _safe_name(name: str, where: str, path: Path, findings: Findings) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cache import RenditionCache
+from .cache import CacheEntry, RenditionCache
 from .config import Settings
 from .ffmpeg import FFmpeg
 from .model import MediaInfo, MediaItem, Story, rendition_dir
@@ -27,12 +27,13 @@ class Reporter:
 
 @dataclass(frozen=True)
 class BuildOptions:
-    """How to build, as the command line says: links, strictness, the cache and the lock."""
+    """How to build, as the command line says: links, strictness, the cache, the lock and --force."""
 
     base_url: str | None = None  # make every link absolute under this URL
     strict: bool = False  # warnings stop the build
     cache_dir: Path | None = None  # None: no cache
     lock_timeout: float = LOCK_TIMEOUT  # seconds to wait for another build of the same story
+    force: bool = False  # replace an output of the same slug that another story folder built
 
 
 @dataclass(frozen=True)
@@ -56,3 +57,11 @@ class BuildContext:
     def media_dir(self, media_id: str) -> Path:
         """Return the staging folder of an item's renditions, ``media/<id>``."""
         return self.staging / rendition_dir(media_id)
+
+    def cached(self, key: str, media_id: str) -> CacheEntry | None:
+        """Copy a cache entry's files into the item's staging folder and return it; None on a miss."""
+        return self.cache.fetch(key, self.media_dir(media_id), rendition_dir(media_id))
+
+    def keep(self, key: str, media_id: str, entry: CacheEntry) -> None:
+        """Save the files of an entry just made from the item's staging folder into the cache."""
+        self.cache.store(key, self.media_dir(media_id), entry)

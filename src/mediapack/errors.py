@@ -1,8 +1,9 @@
-"""The one exception root: every user-facing failure carries its exit code."""
+"""Problems and errors: the one problem collector, and the one exception root with its exit code."""
 
 from __future__ import annotations
 
 import reprlib
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,10 +45,11 @@ class MediapackError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str, problems: Iterable[Problem] = ()):
+    def __init__(self, message: str, problems: Iterable[Problem] = (), warnings: Iterable[Problem] = ()):
         super().__init__(message)
         self.message = message
         self.problems = tuple(problems)
+        self.warnings = tuple(warnings)  # found beside the problems; shown as warnings, not counted
 
     def lines(self) -> list[str]:
         """Return the message followed by one line per problem."""
@@ -88,11 +90,29 @@ class VerificationError(MediapackError):
     exit_code = 4
 
 
-def single_line(text: str, limit: int = 300) -> str:
-    """Fold control characters and newlines so hostile text stays on one line."""
-    cleaned = "".join(ch if ch.isprintable() else " " for ch in text)
-    cleaned = " ".join(cleaned.split())
-    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+# Explicit embeddings, overrides and isolates: they can reorder a whole line (Trojan Source), so terminal
+# lines and file names never carry them. LRM, RLM, ZWNJ, ZWJ and other format characters are kept.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def is_control(ch: str) -> bool:
+    """True for C0/C1 controls, line and paragraph separators and lone surrogates: never part of text."""
+    return unicodedata.category(ch) in ("Cc", "Zl", "Zp", "Cs")
+
+
+def single_line(text: str, limit: int | None = 300, *, keep_bidi: bool = False) -> str:
+    """Fold controls and newlines so hostile text stays on one line; format characters (ZWNJ...) stay.
+
+    ``keep_bidi`` keeps bidirectional embeddings and isolates too, for text written into files; a
+    terminal line never gets them. ``limit=None``: no length limit.
+    """
+    def kept(ch: str) -> bool:
+        if ch.isprintable():
+            return True
+        return unicodedata.category(ch) == "Cf" and (keep_bidi or ch not in BIDI_CONTROLS)
+
+    cleaned = " ".join("".join(ch if kept(ch) else " " for ch in text).split())
+    return cleaned if limit is None or len(cleaned) <= limit else cleaned[: limit - 1] + "…"
 
 
 _REPR = reprlib.Repr()  # Python 3.11's Repr takes no arguments

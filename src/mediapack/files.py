@@ -1,4 +1,4 @@
-"""What every wing writes with: atomic file writes, JSON text safe to embed, and UTC time stamps."""
+"""What every wing writes and reads with: atomic writes, JSON text safe to embed, UTC stamps, file digests."""
 
 from __future__ import annotations
 

@@ -45,7 +45,13 @@ def init_story(folder: Path) -> Path:
         raise InputError(f"{story}: already exists; not overwriting it")
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{folder}: exists and is not a folder")
-    for sub in ("photos", "video"):
-        (folder / sub).mkdir(parents=True, exist_ok=True)
-    story.write_text(STORY_TEMPLATE, encoding="utf-8")
+    try:
+        for sub in ("photos", "video"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        with story.open("x", encoding="utf-8") as handle:  # "x": never replace a story made meanwhile
+            handle.write(STORY_TEMPLATE)
+    except FileExistsError:
+        raise InputError(f"{story}: already exists; not overwriting it") from None
+    except OSError as exc:
+        raise InputError(f"{exc.filename or folder}: cannot create the story there: {exc.strerror or exc}") from None
     return story

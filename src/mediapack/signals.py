@@ -29,7 +29,7 @@ class _State:
 
 def stop_on_signals() -> None:
     """Make SIGINT and SIGTERM raise Interrupted in the main thread, once; repeats are ignored."""
-    _State.stopping, _State.depth, _State.pending = None, 0, None
+    _State.stopping, _State.pending = None, None  # depth stays: this may run inside a deferred() block
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _stop)
 

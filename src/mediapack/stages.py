@@ -1,11 +1,12 @@
-"""The stages of a story's build, each over one BuildContext: render, cut, splice, compose, write, package."""
+"""The stages of a story's build, each over one BuildContext: render, encode, cut, splice, compose, write."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, wait
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
+from typing import Self
 
 from .cache import (
     CacheEntry,
@@ -17,7 +18,7 @@ from .cache import (
 )
 from .context import BuildContext
 from .errors import BuildError, single_line
-from .model import PHOTO, VIDEO, BuiltMedia, MediaInfo, MediaItem, Rendition, rendition_dir
+from .model import PHOTO, VIDEO, BuiltMedia, MediaInfo, MediaItem, Rendition
 from .photo.credit import splice_credit
 from .photo.renditions import make_photo_renditions
 from .publish.body import Body
@@ -31,70 +32,76 @@ from .video.ladder import package_audio, transcode_video
 ORIGINALS = "originals"  # the folder of the story's own files inside a package
 
 
-@dataclass(frozen=True)
-class _Pending:
-    """A photo rendering in the worker pool: its future, cache key and progress callback."""
+class PhotoRenders:
+    """The story's photos: fetched from the cache, or rendering in the worker pool while the block runs.
 
-    future: Future
-    key: str
-    progress: Callable[[float], None]
+    On entry every photo is submitted (with --jobs 1 it renders there and then); ``results()`` waits
+    for them. Leaving the block with an error cancels the photos not started and waits for the others,
+    so none writes into a staging folder being removed.
+    """
 
+    def __init__(self, ctx: BuildContext):
+        self.ctx = ctx
+        self.done: dict[str, BuiltMedia] = {}
+        self.pending: dict[str, tuple[Future, str, Callable[[float], None]]] = {}
 
-def render_media(ctx: BuildContext) -> list[BuiltMedia]:
-    """Fetch every item's renditions from the cache or make them: photos in the pool, videos here in turn."""
-    built: dict[str, BuiltMedia] = {}
-    photos: dict[str, _Pending] = {}
-    try:
-        # Photos first: with --jobs > 1 they render in the pool while the videos encode here.
-        for item_id, info in sorted(ctx.infos.items(), key=lambda pair: pair[1].kind != PHOTO):
-            ctx.workers.check()
-            item = ctx.story.item(item_id)
-            key = media_key(ctx.story, item, info, ctx.settings, ctx.ff)
-            hit = ctx.cache.fetch(key, ctx.media_dir(item.id), rendition_dir(item.id))
-            if hit is not None:
-                built[item_id] = BuiltMedia(item, info, hit.renditions, hit.poi, from_cache=len(hit.renditions))
-                continue
-            progress = ctx.reporter.task(f"{ctx.story.slug}: {info.kind} {item.id}")
-            if info.kind == PHOTO:
+    def __enter__(self) -> Self:
+        ctx = self.ctx
+        try:
+            for item_id, info in ctx.infos.items():
+                if info.kind != PHOTO:
+                    continue
+                ctx.workers.check()
+                item = ctx.story.item(item_id)
+                key = media_key(ctx.story, item, info, ctx.settings, ctx.ff)
+                if (hit := ctx.cached(key, item_id)) is not None:
+                    self.done[item_id] = BuiltMedia(item, info, hit.renditions, hit.poi, len(hit.renditions))
+                    continue
+                progress = ctx.reporter.task(f"{ctx.story.slug}: photo {item_id}")
                 bare = without_credit(item) if credit_is_spliced(ctx.settings) else item
                 future = ctx.workers.submit(ctx.source(item), make_photo_renditions, bare, ctx.source(item),
                                             ctx.staging, ctx.settings.photos)
-                photos[item_id] = _Pending(future, key, progress)
-                continue
-            with ctx.workers.slot():
-                renditions = _encode(ctx, item, info, progress)
-            ctx.cache.store(key, ctx.media_dir(item.id), CacheEntry(renditions, None))
-            built[item_id] = BuiltMedia(item, info, renditions)
-        for item_id, pending in photos.items():
-            renditions, poi = ctx.workers.result(pending.future)
-            pending.progress(1.0)
-            ctx.cache.store(pending.key, ctx.media_dir(item_id), CacheEntry(renditions, poi))
-            built[item_id] = BuiltMedia(ctx.story.item(item_id), ctx.infos[item_id], renditions, poi)
-    except BaseException:
-        futures = [pending.future for pending in photos.values()]
+                self.pending[item_id] = (future, key, progress)
+        except BaseException:
+            self._abandon()
+            raise
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        if exc_type is not None:
+            self._abandon()
+
+    def results(self) -> dict[str, BuiltMedia]:
+        """Wait for every photo; return them all by media id."""
+        for item_id, (future, key, progress) in list(self.pending.items()):
+            renditions, poi = self.ctx.workers.result(future)
+            progress(1.0)
+            self.ctx.keep(key, item_id, CacheEntry(renditions, poi))
+            self.done[item_id] = BuiltMedia(self.ctx.story.item(item_id), self.ctx.infos[item_id], renditions, poi)
+            del self.pending[item_id]
+        return self.done
+
+    def _abandon(self) -> None:
+        futures = [future for future, _, _ in self.pending.values()]
         for future in futures:
             future.cancel()
-        wait(futures)  # a photo still being written must not recreate the staging folder being removed
-        raise
-    return [built[item_id] for item_id in ctx.infos]
+        wait(futures)
 
 
-def _encode(ctx: BuildContext, item: MediaItem, info: MediaInfo, progress: Callable[[float], None]
-            ) -> tuple[Rendition, ...]:
-    """Run ffmpeg for a video's ladder or an audio file; a cancelled run stops ffmpeg at its next report."""
-    encode = transcode_video if info.kind == VIDEO else package_audio
-    renditions = encode(item, info, ctx.story.folder, ctx.staging, ctx.settings, ctx.ff,
-                        on_progress=_cancellable(ctx, progress))
-    progress(1.0)
-    return tuple(renditions)
-
-
-def _cancellable(ctx: BuildContext, progress: Callable[[float], None]) -> Callable[[float], None]:
-    """Wrap a progress callback so a cancelled run raises inside it, which makes ffmpeg.run kill ffmpeg."""
-    def on_progress(fraction: float) -> None:
-        ctx.workers.check()
-        progress(fraction)
-    return on_progress
+def encode_media(ctx: BuildContext) -> list[BuiltMedia]:
+    """Make each video's ladder and each audio file's M4A, one at a time, or fetch them from the cache."""
+    media = []
+    for item_id, info in ctx.infos.items():
+        if info.kind == PHOTO:
+            continue
+        item = ctx.story.item(item_id)
+        encode = transcode_video if info.kind == VIDEO else package_audio
+        renditions, cached = _cached_or_made(
+            ctx, media_key(ctx.story, item, info, ctx.settings, ctx.ff), item_id, f"{info.kind} {item_id}",
+            lambda progress, item=item, info=info, encode=encode: encode(
+                item, info, ctx.story.folder, ctx.staging, ctx.settings, ctx.ff, on_progress=progress))
+        media.append(BuiltMedia(item, info, renditions, from_cache=cached))
+    return media
 
 
 def cut_social(ctx: BuildContext, media: list[BuiltMedia]) -> list[BuiltMedia]:
@@ -106,26 +113,42 @@ def cut_social(ctx: BuildContext, media: list[BuiltMedia]) -> list[BuiltMedia]:
 
     result = []
     for built in media:
-        if built.info.kind != VIDEO:
-            result.append(built)
-            continue
-        item = built.item
-        key = social_key(ctx.story, item, built.info, ctx.settings, ctx.ff)
-        hit = ctx.cache.fetch(key, ctx.media_dir(item.id), rendition_dir(item.id))
-        if hit is not None:
-            cuts, cached = hit.renditions, len(hit.renditions)
-        else:
-            ctx.workers.check()
-            progress = ctx.reporter.task(f"{ctx.story.slug}: social cuts {item.id}")
-            with ctx.workers.slot():
-                cuts = make_social_cuts(item, built.info, built, ctx.story.folder, ctx.staging, request,
-                                        ctx.settings, ctx.ff, on_progress=_cancellable(ctx, progress))
-            progress(1.0)
-            ctx.cache.store(key, ctx.media_dir(item.id), CacheEntry(cuts, None))
-            cached = 0
-        result.append(replace(built, renditions=(*built.renditions, *cuts),
-                              from_cache=built.from_cache + cached))
+        if built.info.kind == VIDEO:
+            key = social_key(ctx.story, built.item, built.info, ctx.settings, ctx.ff)
+            cuts, cached = _cached_or_made(ctx, key, built.item.id, f"social cuts {built.item.id}",
+                                           lambda progress, built=built: make_social_cuts(
+                                               built, ctx.story.folder, ctx.staging, ctx.settings, ctx.ff,
+                                               on_progress=progress))
+            built = replace(built, renditions=(*built.renditions, *cuts), from_cache=built.from_cache + cached)
+        result.append(built)
     return result
+
+
+def in_story_order(ctx: BuildContext, *parts: Iterable[BuiltMedia]) -> list[BuiltMedia]:
+    """Put built media back in the order the front matter lists them."""
+    by_id = {built.item.id: built for part in parts for built in part}
+    return [by_id[item_id] for item_id in ctx.infos]
+
+
+def _cached_or_made(ctx: BuildContext, key: str, media_id: str, label: str,
+                    make: Callable[[Callable[[float], None]], tuple[Rendition, ...]]
+                    ) -> tuple[tuple[Rendition, ...], int]:
+    """Fetch renditions from the cache, or make them in a worker slot with progress; return them and
+    how many came from the cache."""
+    if (hit := ctx.cached(key, media_id)) is not None:
+        return hit.renditions, len(hit.renditions)
+    ctx.workers.check()
+    progress = ctx.reporter.task(f"{ctx.story.slug}: {label}")
+
+    def on_progress(fraction: float) -> None:
+        ctx.workers.check()  # raising here, in ffmpeg's progress report, makes ffmpeg.run kill ffmpeg
+        progress(fraction)
+
+    with ctx.workers.slot():
+        renditions = tuple(make(on_progress))
+    progress(1.0)
+    ctx.keep(key, media_id, CacheEntry(renditions, None))
+    return renditions, 0
 
 
 def splice_credits(ctx: BuildContext, media: list[BuiltMedia]) -> list[BuiltMedia]:
@@ -160,22 +183,14 @@ def compose_slideshow(ctx: BuildContext, media: list[BuiltMedia]) -> list[BuiltM
     photos = [m for m in media if m.info.kind == PHOTO]
     item = MediaItem(id=SLIDESHOW, file=Path(SLIDESHOW), caption=f"Slideshow: {story.headline}",
                      credit=", ".join(dict.fromkeys(p.item.credit for p in photos if p.item.credit)) or None)
-    key = slideshow_key(story, photos, request, ctx.settings, ctx.ff)
-    hit = ctx.cache.fetch(key, ctx.media_dir(SLIDESHOW), rendition_dir(SLIDESHOW))
-    if hit is None:
-        ctx.workers.check()
-        progress = ctx.reporter.task(f"{story.slug}: slideshow")
-        with ctx.workers.slot():
-            renditions = make_slideshow(story, photos, story.folder, ctx.staging, request, ctx.settings, ctx.ff,
-                                        on_progress=_cancellable(ctx, progress))
-        progress(1.0)
-        ctx.cache.store(key, ctx.media_dir(SLIDESHOW), CacheEntry(renditions, None))
-    else:
-        renditions = hit.renditions
+    renditions, cached = _cached_or_made(
+        ctx, slideshow_key(story, photos, request, ctx.settings, ctx.ff), SLIDESHOW, "slideshow",
+        lambda progress: make_slideshow(story, photos, story.folder, ctx.staging, request, ctx.settings, ctx.ff,
+                                        on_progress=progress))
     first = renditions[0]
     info = MediaInfo(path=first.path, kind=VIDEO, format="composition", width=first.width or 0,
                      height=first.height or 0, duration=first.duration)
-    return [BuiltMedia(item, info, tuple(renditions), from_cache=len(renditions) if hit else 0, composed=True)]
+    return [BuiltMedia(item, info, renditions, from_cache=cached, composed=True)]
 
 
 def title_links(media: Sequence[BuiltMedia]) -> list[BuiltMedia]:

@@ -220,8 +220,8 @@ def clip_story(tmp_path_factory):
 
 
 def test_social_cuts_crop_to_9x16_and_1x1_without_upscaling(clip_story, ff) -> None:
-    item, info, built, folder, out = clip_story
-    renditions = make_social_cuts(item, info, built, folder, out, ComposeRequest(social=True), SETTINGS, ff)
+    _, _, built, folder, out = clip_story
+    renditions = make_social_cuts(built, folder, out, SETTINGS, ff)
     assert [r.name for r in renditions] == ["social-9x16", "social-1x1"]
     tall, square = renditions
     assert tall.height == 240 and abs(tall.width - 240 * 9 / 16) <= 2 and tall.width % 2 == 0
@@ -244,12 +244,9 @@ def test_social_cuts_crop_to_9x16_and_1x1_without_upscaling(clip_story, ff) -> N
 
 
 def test_social_cuts_are_reproducible(clip_story, ff, tmp_path: Path) -> None:
-    item, info, built, folder, _ = clip_story
-    request = ComposeRequest(social=True)
-    first = make_social_cuts(item, info, replace(built, renditions=()), folder, tmp_path / "a", request,
-                             SETTINGS, ff)
-    second = make_social_cuts(item, info, replace(built, renditions=()), folder, tmp_path / "b", request,
-                              SETTINGS, ff)
+    _, _, built, folder, _ = clip_story
+    first = make_social_cuts(replace(built, renditions=()), folder, tmp_path / "a", SETTINGS, ff)
+    second = make_social_cuts(replace(built, renditions=()), folder, tmp_path / "b", SETTINGS, ff)
     for a, b in zip(first, second, strict=True):
         assert (tmp_path / "a" / a.path).read_bytes() == (tmp_path / "b" / b.path).read_bytes()
 

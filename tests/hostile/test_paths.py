@@ -156,7 +156,8 @@ def test_a_build_writes_only_inside_out_and_its_cache(tmp_path: Path) -> None:
     after = snapshot(tmp_path)
     changed = {path for path in before.keys() | after.keys() if before.get(path) != after.get(path)}
     assert changed and all(path.startswith(("work/out", "work/.mediapack-cache")) for path in changed), changed
-    assert sorted(p.name for p in out.iterdir()) == ["etc-passwd"]  # the slug from the headline; no leftovers
+    # The slug from the headline, and the records of which story folder built what; no leftovers.
+    assert sorted(p.name for p in out.iterdir()) == [".mediapack", "etc-passwd"]
 
 
 def test_staging_folders_live_inside_out_while_building(tmp_path: Path) -> None:
@@ -177,4 +178,4 @@ def test_staging_folders_live_inside_out_while_building(tmp_path: Path) -> None:
     during = set().union(*seen)
     assert any(p.startswith("out/.staging.building-") for p in during), during
     assert all(p.startswith(("out/", "cache/")) or p in ("out", "cache") for p in during), during
-    assert not [name for name in os.listdir(out) if name.startswith(".")]
+    assert [name for name in os.listdir(out) if name.startswith(".")] == [".mediapack"]

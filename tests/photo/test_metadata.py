@@ -215,6 +215,7 @@ def test_check_fills_missing_caption_credit_and_alt_from_the_file(tmp_path):
     make_photo(tmp_path / "story" / "photos" / "plain.jpg", (40, 30))
     story = write_story(tmp_path / "story", """
         headline: Embedded metadata
+        published: 2026-06-20T09:30:00Z
         media:
           - id: agency
             file: photos/agency.jpg

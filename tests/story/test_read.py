@@ -35,8 +35,26 @@ def test_reads_the_tiny_story(tiny_story: Path) -> None:
 
 def test_slugify_handles_accents_and_punctuation() -> None:
     assert slugify("Café crème: the “best” in town!") == "cafe-creme-the-best-in-town"
-    assert slugify("日本語") == "story"
+    assert slugify("Straße") == "strasse"
     assert len(slugify("word " * 40)) <= 64
+
+
+def test_headlines_in_every_script_get_a_meaningful_slug() -> None:
+    slugs = {slugify(headline) for headline in (
+        "قایق بندر پس از بازسازی بازگشت", "عودة عبارة الميناء بعد الترميم", "港口渡轮修复后回归",
+        "Паром вернулся в гавань")}
+    assert slugs == {"qyq-bndr-ps-z-bzszy-bzgsht", "wd-br-lmyn-b-d-ltrmym", "gang-kou-du-lun-xiu-fu-hou-hui-gui",
+                     "parom-vernulsia-v-gavan"}
+
+
+def test_a_headline_without_letters_takes_the_folder_name_or_a_digest(tmp_path: Path) -> None:
+    write_story(tmp_path / "Ferry Day", "headline: '🚢 🌊'")
+    story, _ = read(tmp_path / "Ferry Day")
+    assert story.slug == "ferry-day"
+    write_story(tmp_path / "🚢", "headline: '🚢 🌊'")
+    write_story(tmp_path / "🌊", "headline: '🌊🌊'")
+    slugs = {read(tmp_path / name)[0].slug for name in ("🚢", "🌊")}
+    assert len(slugs) == 2 and all(slug.startswith("story-") for slug in slugs)
 
 
 def test_byline_may_be_a_string_and_dates_may_carry_offsets(tmp_path: Path) -> None:

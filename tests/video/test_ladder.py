@@ -389,7 +389,7 @@ def test_a_loudness_target_out_of_range_is_a_config_problem(tmp_path: Path) -> N
     with pytest.raises(ConfigError) as caught:
         load_settings(tmp_path)
     assert [(p.key, p.message) for p in caught.value.problems] == [
-        ("video.loudness_target", "must be from -70 to -5 (LUFS)")]
+        ("video.loudness_target", "must be from -70 to -5 LUFS, not -80")]
 
 
 # --- progress and cancelling ---------------------------------------------------------------------

@@ -13,9 +13,7 @@ from ..ffmpeg import FFmpeg
 from ..model import (
     VIDEO,
     BuiltMedia,
-    ComposeRequest,
     MediaInfo,
-    MediaItem,
     Rendition,
     rendition_dir,
 )
@@ -29,11 +27,11 @@ from .encode import AudioTrack, encode_clip, progress_part
 from .text import boxed_text, read_cues
 
 
-def make_social_cuts(item: MediaItem, info: MediaInfo, built: BuiltMedia, story_folder: Path, out_root: Path,
-                     request: ComposeRequest, settings: Settings, ff: FFmpeg,
+def make_social_cuts(built: BuiltMedia, story_folder: Path, out_root: Path, settings: Settings, ff: FFmpeg,
                      on_progress: Callable[[float], None] | None = None) -> tuple[Rendition, ...]:
     """Write media/<id>/social-9x16.mp4 and social-1x1.mp4: cropped to the action, subtitles burned in."""
-    source, info = _social_source(item, info, built, story_folder, out_root)
+    item = built.item
+    source, info = _social_source(built, story_folder, out_root)
     cues = read_cues(read_subtitles(story_folder / item.subtitles)) if item.subtitles else []
     scores = focus_map(source, info)
     fps = target_fps(info, settings.video)
@@ -61,15 +59,14 @@ def make_social_cuts(item: MediaItem, info: MediaInfo, built: BuiltMedia, story_
     return tuple(renditions)
 
 
-def _social_source(item: MediaItem, info: MediaInfo, built: BuiltMedia, story_folder: Path, out_root: Path
-                   ) -> tuple[Path, MediaInfo]:
+def _social_source(built: BuiltMedia, story_folder: Path, out_root: Path) -> tuple[Path, MediaInfo]:
     """Prefer the top ladder rendition: upright, constant-rate, deinterlaced, SDR, loudness-normalised."""
     ladder = [r for r in built.renditions if r.role == "rendition" and r.content_type == MP4
               and (out_root / r.path).is_file()]
     if ladder:
         top = out_root / max(ladder, key=lambda r: (r.width or 0) * (r.height or 0)).path
         return top, probe_av(top)
-    source = story_folder / item.file
+    source, info = story_folder / built.item.file, built.info
     if info.kind != VIDEO or not info.width or not info.height:
         raise InputError(single_line(f"{source}: not a video"))
     return source, info

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+from dataclasses import replace
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -12,14 +13,37 @@ from ..files import write_atomic
 from ..model import MediaItem
 from .metadata import NAMESPACES, RDF
 
-METADATA_LIMIT = 2000  # characters per field, so XMP and EXIF fit in one 64 KB JPEG segment
+CREDIT_FIELDS = ("caption", "credit", "creator", "copyright", "alt")
+
+
+def fit_credit(item: MediaItem) -> tuple[MediaItem, tuple[str, ...]]:
+    """Return the item with its texts cut, if need be, so EXIF and XMP each fit one 64 KB JPEG segment.
+
+    Only a text longer than some 20,000 characters is ever cut: the page, the manifest and
+    article.txt keep it whole. Also returns the names of the fields that were cut.
+    """
+    cut: list[str] = []
+    while not _fits(*_build(item)):
+        name = max(CREDIT_FIELDS, key=lambda field: len(getattr(item, field) or ""))
+        text = getattr(item, name)
+        shorter = text[:len(text) * 3 // 4].rsplit(" ", 1)[0].rstrip() + "…"
+        item = replace(item, **{name: shorter})
+        cut += [name] if name not in cut else []
+    return item, tuple(cut)
 
 
 def credit_metadata(item: MediaItem) -> tuple[Image.Exif | None, bytes | None]:
     """Build the EXIF (ImageDescription, Artist, Copyright) and XMP that carry the credit."""
-    caption, credit, creator, rights, alt = (
-        (v or "")[:METADATA_LIMIT] or None
-        for v in (item.caption, item.credit, item.creator, item.copyright, item.alt))
+    return _build(fit_credit(item)[0])
+
+
+def _fits(exif: Image.Exif | None, xmp: bytes | None) -> bool:
+    return (exif is None or len(exif.tobytes()) <= _JPEG_SEGMENT_LIMIT) and (
+        xmp is None or len(_XMP_JPEG_HEADER) + len(xmp) <= _JPEG_SEGMENT_LIMIT)
+
+
+def _build(item: MediaItem) -> tuple[Image.Exif | None, bytes | None]:
+    caption, credit, creator, rights, alt = (getattr(item, name) or None for name in CREDIT_FIELDS)
     exif = Image.Exif()
     for tag, value in ((0x010E, caption), (0x013B, creator or credit), (0x8298, rights)):
         if value:  # UTF-8 in ASCII tags, as the Metadata Working Group recommends

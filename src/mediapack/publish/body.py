@@ -90,7 +90,7 @@ def _join(blocks: list[tuple[str, bool]]) -> str:
 
 def _media_marker(built: BuiltMedia) -> str:
     item = built.item
-    said = " — ".join(single_line(t, 2000) for t in (item.caption, item.credit or item.creator) if t)
+    said = " — ".join(single_line(t, None, keep_bidi=True) for t in (item.caption, item.credit or item.creator) if t)
     word = KIND_WORDS.get(built.info.kind, "Media")
     return f"[{word}: {said}]" if said else f"[{word}]"
 

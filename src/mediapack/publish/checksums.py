@@ -5,17 +5,15 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import unicodedata
 import zipfile
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..errors import InputError, single_line
+from ..errors import BIDI_CONTROLS, InputError, is_control, single_line
 from ..files import write_atomic
 
 CHECKSUMS = "SHA256SUMS"
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
 _SUM_LINE = re.compile(r"([0-9a-fA-F]{64}) [ *](.+)")
 _MAX_SUMS_BYTES = 16 << 20  # a SHA256SUMS larger than this is not one we wrote
 # What reading a damaged, truncated, encrypted or exotic zip entry can raise.
@@ -31,7 +29,7 @@ def arcname_problem(name: str) -> str | None:
     if "\\" in name:
         return "backslash in name"
     if any(
-        unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") or c in _BIDI_CONTROLS for c in name
+        is_control(c) or c in BIDI_CONTROLS for c in name
     ):
         return "control character in name"
     if any(part in ("", ".", "..") for part in name.split("/")):
@@ -131,6 +129,8 @@ def _compare(listed: dict[str, str], present: Iterable[str], digest_of) -> list[
 def _verify_folder(folder: Path) -> list[str]:
     sums = folder / CHECKSUMS
     if not sums.is_file():
+        if not (folder / "manifest.json").is_file():
+            raise InputError(f"{folder}: not an output folder of mediapack (it holds no SHA256SUMS)")
         return ["SHA256SUMS: missing"]
     try:
         listed, problems = _parse_sums(sums.read_bytes().decode("utf-8"))
@@ -147,10 +147,15 @@ def _verify_folder(folder: Path) -> list[str]:
 
 
 def _verify_zip(path: Path) -> list[str]:
+    is_zip = False
     try:
+        with path.open("rb") as handle:
+            is_zip = handle.read(4) in (b"PK\x03\x04", b"PK\x05\x06")
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError):
-        return [f"{path.name}: not a zip file"]
+        if not is_zip:
+            raise InputError(f"{path}: neither an output folder nor a package zip") from None
+        return [f"{path.name}: not a zip file"]  # it says it is one: damaged, or cut short
     with archive:
         infos = [i for i in archive.infolist() if not i.is_dir()]
         names = [i.filename for i in infos]

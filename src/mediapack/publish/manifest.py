@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..files import json_text, utc_stamp, write_atomic
 from ..model import AUDIO, PHOTO, VIDEO, BuiltMedia, Rendition, Story
-from .body import Body
 from .labels import byline_text
 from .links import href_for, item_uri, story_uri
+
+if TYPE_CHECKING:
+    from .body import Body
 
 NINJS_VERSION = "3.1"
 NINJS_SCHEMA = "http://www.iptc.org/std/ninjs/ninjs-schema_3.1.json#"
@@ -38,10 +41,8 @@ def make_manifest(story: Story, media: Sequence[BuiltMedia], packages: Sequence[
         doc["descriptions"] = [{"role": "summary", "contentType": "text/plain", "value": story.standfirst}]
     if story.copyright:
         doc["copyrightNotice"] = story.copyright
-    doc["bodies"] = [
-        {"role": "main", "contentType": "text/html", "wordCount": body.words, "value": body.html},
-        {"role": "main", "contentType": "text/plain", "wordCount": body.words, "value": body.text},
-    ]
+    doc["bodies"] = [{"role": "main", "contentType": kind, "wordCount": body.words, "value": value}
+                     for kind, value in (("text/html", body.html), ("text/plain", body.text))]
     if story.section:
         doc["subjects"] = [{"name": story.section, "rel": "section"}]
     doc["infoSources"] = [{"name": generator, "role": "generator"}]
@@ -54,7 +55,8 @@ def make_manifest(story: Story, media: Sequence[BuiltMedia], packages: Sequence[
 
 def _association(story: Story, built: BuiltMedia, base_url: str | None) -> dict:
     item = built.item
-    entry: dict = {"name": item.id, "uri": item_uri(story.slug, item.id, base_url), "type": NINJS_TYPES.get(built.info.kind, "component")}
+    entry: dict = {"name": item.id, "uri": item_uri(story.slug, item.id, base_url),
+                   "type": NINJS_TYPES.get(built.info.kind, "component")}
     descriptions = [{"role": role, "contentType": "text/plain", "value": value}
                     for role, value in (("caption", item.caption), ("alt", item.alt)) if value]
     if descriptions:

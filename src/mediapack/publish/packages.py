@@ -60,7 +60,6 @@ def _match_parts(pattern: tuple[str, ...], parts: tuple[str, ...]) -> bool:
     return bool(parts) and fnmatchcase(parts[0], head) and _match_parts(rest, parts[1:])
 
 
-
 def select_entries(
     out_root: Path, originals: Sequence[tuple[Path, str]], profile: PackageProfile
 ) -> list[tuple[str, Path]]:
@@ -79,7 +78,6 @@ def select_entries(
         if name == MANIFEST or included and not any(glob_match(name, p) for p in profile.exclude):
             chosen.append((check_arcname(name), candidates[name]))
     return chosen
-
 
 
 def _clamp(moment: datetime) -> datetime:

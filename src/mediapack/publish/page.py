@@ -72,7 +72,7 @@ def _clean(text: str) -> str:
 def _article_text(story: Story, body: Body, byline: str, dates: list[str]) -> str:
     """Assemble article.txt: headline, standfirst, byline and dates, body, copyright."""
     def line(text: str) -> str:
-        return single_line(text, 10_000)
+        return single_line(text, None, keep_bidi=True)
 
     headline = line(story.headline)
     meta = ([f"By {line(byline)}"] if byline else []) + ([f"Section: {line(story.section)}"] if story.section else [])

@@ -7,9 +7,10 @@ from datetime import date, datetime, time
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ..errors import Findings, shown
+from ..errors import BIDI_CONTROLS, Findings, is_control, shown
 from ..files import as_utc
 from ..model import MediaItem
+from ..rules import did_you_mean
 
 ID_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 MEDIA_KEYS = {"id", "file", "caption", "credit", "alt", "creator", "copyright", "subtitles", "poster_at"}
@@ -65,6 +66,9 @@ def date_field(data: dict, key: str, source: Path, findings: Findings) -> dateti
     else:
         findings.error(source, key, f"not an ISO 8601 date-time like 2026-06-20T09:30:00Z: {shown(value)}")
         return None
+    if parsed.tzinfo is None:
+        findings.warn(source, key, "has no time zone, so it is taken as UTC; write it with one, like "
+                      "2026-06-20T09:30:00Z or 2026-06-20T13:00:00+03:30")
     try:
         return as_utc(parsed)
     except OverflowError:  # e.g. 9999-12-31T23:59:59-12:00 is past the year 9999 in UTC
@@ -87,7 +91,7 @@ def media_list(value: Any, folder: Path, source: Path, findings: Findings) -> tu
             findings.error(source, f"media[{index}]", "must be a mapping with id and file")
             continue
         for key in sorted(set(map(str, entry)) - MEDIA_KEYS):
-            findings.warn(source, prefix + key, "unknown media key (ignored)")
+            findings.warn(source, prefix + key, f"unknown media key (ignored){did_you_mean(key, MEDIA_KEYS)}")
         media_id = text_field(entry, "id", source, findings, required=True, prefix=prefix)
         if media_id is not None:
             if not ID_PATTERN.match(media_id):
@@ -123,6 +127,13 @@ def media_list(value: Any, folder: Path, source: Path, findings: Findings) -> tu
     return tuple(items)
 
 
+def declared_ids(value: Any) -> set[str]:
+    """Return every id the ``media`` list declares, usable or not (so a placement of it is no second problem)."""
+    if not isinstance(value, list):
+        return set()
+    return {str(entry["id"]).strip() for entry in value if isinstance(entry, dict) and entry.get("id") is not None}
+
+
 def inside_story(value: Any, folder: Path, source: Path, key: str, findings: Findings,
                  *, required: bool = False) -> Path | None:
     """Return ``value`` as a path relative to the story folder, or record why it is refused."""
@@ -133,7 +144,7 @@ def inside_story(value: Any, folder: Path, source: Path, key: str, findings: Fin
     if not isinstance(value, str) or not value.strip():
         findings.error(source, key, "must be a relative path inside the story folder")
         return None
-    if "\\" in value or "\0" in value or any(not c.isprintable() for c in value):
+    if "\\" in value or any(is_control(c) or c in BIDI_CONTROLS for c in value):
         findings.error(source, key, "must be a plain relative path (no backslashes or control characters)")
         return None
     rel = PurePosixPath(value)

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
-import unicodedata
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import yaml
+from slugify import slugify as transliterated_slug
 
 from ..errors import Findings, single_line
-from ..model import MediaItem, Story
+from ..model import Story
 from ..photo.metadata import read_embedded_metadata
+from ..rules import did_you_mean
 from .compose_request import parse_compose
-from .fields import ID_PATTERN, byline_field, date_field, media_list, text_field
+from .fields import ID_PATTERN, byline_field, date_field, declared_ids, media_list, text_field
 
 STORY_FILE = "story.md"
 PLACEMENT = re.compile(r"^\s*!\[\[([^\]\n]*)\]\]\s*$", re.MULTILINE)
@@ -25,10 +29,18 @@ MAX_STORY_BYTES = 2_000_000
 
 
 def slugify(text: str) -> str:
-    """Derive a URL- and file-safe slug ([a-z0-9-], at most 64 characters) from a headline."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug[:64].rstrip("-") or "story"
+    """Derive a URL- and file-safe slug ([a-z0-9-], at most 64 characters) from text in any script.
+
+    Persian, Arabic, Chinese or Cyrillic are transliterated ("Паром вернулся" -> "parom-vernulsia");
+    an empty result (a headline of emoji) is "".
+    """
+    return transliterated_slug(text, max_length=64, word_boundary=True, save_order=True)
+
+
+def story_slug(headline: str, folder: Path) -> str:
+    """Return the slug for a story without one: from its headline, else its folder name, else a digest."""
+    return (slugify(headline) or slugify(folder.name)
+            or "story-" + hashlib.sha256(headline.encode("utf-8")).hexdigest()[:10])
 
 
 def read_story(folder: Path, findings: Findings) -> Story | None:
@@ -57,13 +69,13 @@ def read_story(folder: Path, findings: Findings) -> Story | None:
         return None
 
     for key in sorted(set(front) - KNOWN_KEYS):
-        findings.warn(source, key, "unknown front matter key (ignored)")
+        findings.warn(source, key, f"unknown front matter key (ignored){did_you_mean(key, KNOWN_KEYS)}")
     headline = text_field(front, "headline", source, findings, required=True) or ""
     slug = text_field(front, "slug", source, findings)
     if slug is not None and not ID_PATTERN.match(slug):
         findings.error(source, "slug", "must hold only a-z, 0-9 and '-' (at most 64 characters)")
     media = media_list(front.get("media"), folder, source, findings)
-    _check_placements(body, media, source, findings)
+    _check_placements(body, declared_ids(front.get("media")), source, findings)
     language = text_field(front, "language", source, findings) or "en"
     if not LANGUAGE.match(language):
         findings.error(source, "language", f"not a language tag like 'en' or 'pt-BR': {language!r}")
@@ -71,12 +83,12 @@ def read_story(folder: Path, findings: Findings) -> Story | None:
         folder=folder,
         source=source,
         headline=headline,
-        slug=slug or slugify(headline),
+        slug=slug or story_slug(headline, folder),
         body=body,
         standfirst=text_field(front, "standfirst", source, findings),
         byline=byline_field(front.get("byline"), source, findings),
         section=text_field(front, "section", source, findings),
-        published=date_field(front, "published", source, findings),
+        published=_published(front, source, findings),
         updated=date_field(front, "updated", source, findings),
         language=language,
         copyright=text_field(front, "copyright", source, findings),
@@ -95,8 +107,10 @@ def split_front_matter(text: str, source: Path, findings: Findings) -> tuple[dic
     if end is None:
         findings.error(source, None, "front matter is not closed by a '---' line")
         return None, ""
+    loader = None
     try:
-        front = yaml.safe_load("".join(lines[1:end])) or {}
+        loader = _FrontMatterLoader("".join(lines[1:end]))  # its reader refuses control characters at once
+        front = loader.get_single_data() or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 2})" if mark is not None else ""
@@ -111,17 +125,54 @@ def split_front_matter(text: str, source: Path, findings: Findings) -> tuple[dic
         findings.error(source, None, "front matter holds a value that cannot be read"
                        + (f": {said}" if said else " (check its dates, numbers and !! tags)"))
         return None, ""
+    finally:
+        if loader is not None:
+            loader.dispose()
+    for key, first, again in loader.duplicates:
+        findings.error(source, key, f"given twice (lines {first + 2} and {again + 2}); keep one of them")
     if not isinstance(front, dict):
         findings.error(source, None, "front matter must be a mapping of keys to values")
         return None, ""
     return {str(k): v for k, v in front.items()}, "".join(lines[end + 1:])
 
 
-def _check_placements(body: str, media: tuple[MediaItem, ...], source: Path, findings: Findings) -> None:
-    ids = {m.id for m in media}
-    for match in PLACEMENT.finditer(body):
-        if match.group(1).strip() not in ids:
-            findings.error(source, f"![[{match.group(1)}]]", "placement names no media item")
+def _check_placements(body: str, ids: set[str], source: Path, findings: Findings) -> None:
+    placed = Counter(match.group(1).strip() for match in PLACEMENT.finditer(body))
+    for media_id, count in placed.items():
+        if media_id not in ids:
+            findings.error(source, f"![[{media_id}]]", "placement names no media item")
+        elif count > 1:
+            findings.error(source, f"![[{media_id}]]", f"places the item {count} times; place it once")
+
+
+def _published(front: dict, source: Path, findings: Findings):
+    """Read ``published``; warn when it is missing (zips are then undated) or has no time zone."""
+    if front.get("published") is None:
+        dated = ("dated from SOURCE_DATE_EPOCH" if os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+                 else "dated 1980-01-01 (set published, or SOURCE_DATE_EPOCH)")
+        findings.warn(source, "published", f"missing: the zips' entries are {dated}")
+        return None
+    return date_field(front, "published", source, findings)
+
+
+class _FrontMatterLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, noting every key a mapping gives twice (PyYAML keeps the last silently)."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self.duplicates: list[tuple[str, int, int]] = []  # (key, first line, repeated line), 0-based
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict[object, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node, yaml.ScalarNode):
+                continue
+            key = key_node.value
+            if key in seen:
+                self.duplicates.append((single_line(str(key), 60), seen[key], key_node.start_mark.line))
+            else:
+                seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
 
 
 def apply_embedded_metadata(story: Story, findings: Findings, photo_ids: set[str]) -> Story:

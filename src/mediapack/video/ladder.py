@@ -45,7 +45,7 @@ def transcode_video(item: MediaItem, info: MediaInfo, story_folder: Path, out_ro
     captions = _captions(item, story_folder, folder, rel)  # bad subtitles fail before the long encode
     args = build_ladder_args(source, info, ladder, partials, settings, poster_at=_poster_time(item, info))
     encode_to_files(ff, args, source, info.duration, settings, on_progress,
-            {partials[n]: folder / f for n, f in files.items()})
+                    {partials[n]: folder / f for n, f in files.items()})
     layout = sprite_layout(info, settings.video)
     write_atomic(folder / "thumbnails.vtt", thumbnails_vtt(layout, info.duration or 0.0).encode("utf-8"))
     renditions = [measure_mp4(rung.name, folder / files[rung.name], rel, MP4) for rung, _, _ in ladder]

@@ -18,8 +18,8 @@ MP4, M4A, VTT = "video/mp4", "audio/mp4", "text/vtt"
 
 
 def encode_to_files(ff: FFmpeg, args: list[str], source: Path, duration: float | None, settings: Settings,
-            on_progress: Callable[[float], None] | None, moves: dict[Path, Path],
-            chunks: Iterable[bytes] | None = None) -> None:
+                    on_progress: Callable[[float], None] | None, moves: dict[Path, Path],
+                    chunks: Iterable[bytes] | None = None) -> None:
     """Run ffmpeg into partial files and move them into place; leave no partial file behind."""
     timeout = settings.ffmpeg.timeout + settings.ffmpeg.timeout_per_second * (duration or 0.0)
     try:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..errors import InputError, single_line
+from ..errors import InputError, is_control, single_line
 from ..files import write_atomic
 
 _TIME = r"(?:(\d+):)?(\d{1,2}):(\d{1,2})[,.](\d{1,3})"
@@ -28,55 +29,72 @@ def write_webvtt(subtitles: Path, dest: Path) -> Path:
 
 
 def read_subtitles(subtitles: Path) -> list[tuple[float, float, str, list[str]]]:
-    """Return (start, end, settings, clean WebVTT text lines) of each cue of an .srt or .vtt file."""
+    """Return (start, end, settings, clean WebVTT text lines) of each cue; InputError at the first problem."""
+    cues, problems = parse_subtitles(subtitles)
+    if problems:
+        raise InputError(single_line(f"{subtitles}: {problems[0]}"))
+    return cues
+
+
+def parse_subtitles(subtitles: Path) -> tuple[list[tuple[float, float, str, list[str]]], list[str]]:
+    """Read an .srt or .vtt file into its cues and every problem found in it (empty when it is good)."""
     try:
         raw = subtitles.read_bytes()
     except OSError as exc:
-        raise InputError(single_line(f"{subtitles}: cannot read subtitles: {exc.strerror or exc}")) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", "replace")  # the usual encoding of SRT files that are not UTF-8
-    cues = _parse_cues(subtitles, text.replace("\r\n", "\n").replace("\r", "\n"))
-    if not cues:
-        raise InputError(single_line(f"{subtitles}: no subtitle cues found"))
-    return cues
-
-
-def _parse_cues(path: Path, text: str) -> list[tuple[float, float, str, list[str]]]:
+        return [], [f"cannot read subtitles: {exc.strerror or exc}"]
     cues: list[tuple[float, float, str, list[str]]] = []
+    problems: list[str] = []
     line_no, block = 0, []
-    for number, line in enumerate([*text.split("\n"), ""], start=1):
+    for number, line in enumerate([*_decode(raw).split("\n"), ""], start=1):
         if line.strip():
             line_no, block = line_no or number, [*block, line]
             continue
-        if block:
-            _add_cue(path, line_no, block, cues)
+        if block and (problem := _add_cue(line_no, block, cues)):
+            problems.append(problem)
         line_no, block = 0, []
-    return cues
+    if not cues and not problems:
+        problems.append("no subtitle cues found")
+    return cues, problems
 
 
-def _add_cue(path: Path, line_no: int, block: list[str], cues: list) -> None:
+def _decode(raw: bytes) -> str:
+    """Decode subtitles by their byte-order mark (UTF-8, UTF-16, UTF-32), else as UTF-8, else Windows-1252."""
+    for bom, encoding in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                          (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+                          (codecs.BOM_UTF16_BE, "utf-16")):
+        if raw.startswith(bom):
+            text = raw.decode(encoding, "replace")
+            break
+    else:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = raw.decode("cp1252", "replace")  # the usual encoding of SRT files that are not UTF-8
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _add_cue(line_no: int, block: list[str], cues: list) -> str | None:
+    """Add the cue a block of lines holds (or its text to the cue before); return a problem, or None."""
     first = block[0].strip()
     if (not cues and first.startswith("WEBVTT")) or first.split(" ")[0] in ("NOTE", "STYLE", "REGION"):
-        return
+        return None
     at = next((i for i, line in enumerate(block[:2]) if "-->" in line), None)
     if at is None:
         if cues:  # a blank line inside a cue's text: keep the text with its cue
             cues[-1][3].extend(_clean_text(block))
-            return
-        raise InputError(single_line(f"{path}: line {line_no}: expected a cue timing like "
-                                     "00:00:01,000 --> 00:00:02,000"))
+            return None
+        return f"line {line_no}: expected a cue timing like 00:00:01,000 --> 00:00:02,000"
     match = _TIMING.match(block[at])
     if not match:
-        raise InputError(single_line(f"{path}: line {line_no + at}: cannot read the cue timing"))
+        return f"line {line_no + at}: cannot read the cue timing"
     start, end = _seconds(match.groups()[0:4]), _seconds(match.groups()[4:8])
     if end <= start:
-        raise InputError(single_line(f"{path}: line {line_no + at}: cue ends before it starts"))
+        return f"line {line_no + at}: cue ends before it starts"
     settings = " ".join(s for s in match.group(9).split() if _SETTING.match(s))
     body = _clean_text(block[at + 1:])
     if body:
         cues.append((start, end, f" {settings}" if settings else "", body))
+    return None
 
 
 def _seconds(parts: Sequence[str | None]) -> float:
@@ -88,7 +106,7 @@ def _clean_text(lines: list[str]) -> list[str]:
     """Keep basic styling tags; escape every other '<', '>' and stray '&'; drop control characters."""
     cleaned = []
     for line in lines:
-        line = "".join(ch if ch.isprintable() else " " for ch in _ASS_OVERRIDE.sub("", line)).strip()
+        line = "".join(" " if is_control(ch) else ch for ch in _ASS_OVERRIDE.sub("", line)).strip()
         parts, last = [], 0
         for tag in _TAG.finditer(line):
             parts += [_escape(line[last:tag.start()]), _tag(tag.group())]

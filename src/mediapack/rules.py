@@ -1,0 +1,69 @@
+"""Rules for setting values, kept beside each option as field metadata: ranges, names, bitrates, suggestions."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import Field, field
+from typing import Any
+
+Rule = Callable[[Any], "str | None"]  # the problem with a value, or None if it is fine
+_BITRATE = re.compile(r"(\d+(?:\.\d+)?)([kKM]?)")
+_BITRATE_UNITS = {"": 1, "k": 1000, "K": 1000, "M": 1_000_000}
+
+
+def setting(default: Any, rule: Rule | None = None) -> Any:
+    """Declare a settings field with its default and the rule its values must follow."""
+    return field(default=default, metadata={"rule": rule} if rule else {})
+
+
+def rule_of(spec: Field) -> Rule | None:
+    """Return the rule declared for a settings field, if any."""
+    return spec.metadata.get("rule")
+
+
+def between(low: float, high: float, unit: str = "") -> Rule:
+    """Allow numbers from ``low`` to ``high``, both included."""
+    def check(value: float) -> str | None:
+        if low <= value <= high:
+            return None
+        return f"must be from {low:g} to {high:g}{unit}, not {value:g}"
+    return check
+
+
+def one_of(*names: str) -> Rule:
+    """Allow exactly these names; suggest the nearest for a typo."""
+    def check(value: str) -> str | None:
+        if value in names:
+            return None
+        return f"must be one of {', '.join(names)}, not {value!r}{did_you_mean(value, names)}"
+    return check
+
+
+def bitrate(low: int, high: int) -> Rule:
+    """Allow a bitrate as ffmpeg writes one ("128k", "3M", "1500000") from ``low`` to ``high`` bits/s."""
+    def check(value: str) -> str | None:
+        bits = bits_per_second(value)
+        if bits is None:
+            return f'must be a bitrate like "128k" or "3M", not {value!r}'
+        if not low <= bits <= high:
+            return f"must be from {_rate(low)} to {_rate(high)}, not {value}"
+        return None
+    return check
+
+
+def bits_per_second(value: object) -> float | None:
+    """Read "128k", "3M" or "800000" as bits per second; None if it is not a bitrate."""
+    match = _BITRATE.fullmatch(value) if isinstance(value, str) else None
+    return float(match[1]) * _BITRATE_UNITS[match[2]] if match else None
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """Return ' (did you mean `x`?)' for the choice closest to a misspelt ``word``, or ''."""
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f" (did you mean `{close[0]}`?)" if close else ""
+
+
+def _rate(bits: int) -> str:
+    return f"{bits // 1_000_000}M" if bits % 1_000_000 == 0 else f"{bits // 1000}k"
