@@ -145,8 +145,9 @@ def test_every_download_link_answers_with_the_manifests_size(visit: dict) -> Non
             return {href: a.getAttribute('href'), status: r.status, length: r.headers.get('Content-Length'),
                     received: (await r.arrayBuffer()).byteLength};
         }))""")
-    assert len(answers) == 10 and {a["href"] for a in answers} >= {
-        "media/one/small.jpg", "media/clip/240p.mp4", "media/clip/poster.jpg", "media/clip/captions.vtt",
+    # Photo one (800x600) gets medium at its own size; two (400x500) small at its own: sizes are capped.
+    assert len(answers) == 12 and {a["href"] for a in answers} >= {
+        "media/one/medium.jpg", "media/one/small.jpg", "media/two/small.jpg", "media/clip/240p.mp4", "media/clip/poster.jpg", "media/clip/captions.vtt",
         f"packages/{SLUG}-web.zip", f"packages/{SLUG}-full.zip"}
     for answer in answers:
         size = sizes[answer["href"]]
@@ -184,7 +185,7 @@ def test_screenshots_at_desktop_and_phone_width_and_in_print(visit: dict) -> Non
         assert page.locator(".mediapack-downloads").is_visible()
         printed = page.evaluate("getComputedStyle(document.querySelector('.mediapack-downloads a'), '::after')"
                                 ".content")
-        assert printed == f'" <{visit["site"]}media/one/small.jpg>"'
+        assert printed == f'" <{visit["site"]}media/one/medium.jpg>"'
     finally:
         page.emulate_media(media="screen")
         page.set_viewport_size(DESKTOP)
@@ -198,3 +199,75 @@ def test_no_console_errors_failed_requests_or_requests_elsewhere(visit: dict) ->
     assert log["errors"] == [] and log["failed"] == [] and log["foreign"] == []
     assert all(url.startswith(visit["site"]) for url in log["requests"])
     assert visit["site"] + "media/clip/captions.vtt" in log["requests"]
+
+
+# --- an animated GIF plays as a looping video, unless the reader asks for less motion ----------------
+
+@pytest.fixture(scope="module")
+def animated_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Build a story holding one animated GIF and serve it."""
+    base = tmp_path_factory.mktemp("animated")
+    story = base / "story"
+    story.mkdir()
+    frames = [Image.new("RGB", (320, 200), colour) for colour in ((220, 30, 30), (20, 40, 220), (30, 200, 60))]
+    frames[0].save(story / "loop.gif", save_all=True, append_images=frames[1:], duration=300, loop=0)
+    (story / "story.md").write_text("---\nheadline: Animated\npublished: 2026-06-20T09:30:00Z\nmedia:\n"
+                                    "  - {id: loop, file: loop.gif, caption: A loop, credit: Ann, alt: Colours}\n"
+                                    "---\nText.\n", encoding="utf-8")
+    proc = run_cli("build", str(story), "--out", str(base / "dist"), "--no-cache")
+    assert proc.returncode == 0, proc.stderr
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=base / "dist" / "animated"))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def open_animated(browser: Browser, site: str, motion: str) -> tuple[Page, list[str]]:
+    context = browser.new_context(viewport=DESKTOP, reduced_motion=motion)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(site + "index.html", wait_until="load")
+    return page, errors
+
+
+def test_an_animated_gif_loops_as_a_silent_video(browser: Browser, animated_site: str) -> None:
+    page, errors = open_animated(browser, animated_site, "no-preference")
+    try:
+        video = page.locator("video.animation")
+        assert video.get_attribute("poster").endswith("media/loop/thumb.jpg")
+        # It plays, reaches its end (0.9 s) and starts again: time goes back at least once.
+        page.evaluate("(() => { const v = document.querySelector('video.animation'); window.seen = {last: 0, wraps: 0};"
+                      " v.addEventListener('timeupdate', () => { if (v.currentTime < window.seen.last)"
+                      " window.seen.wraps++; window.seen.last = v.currentTime; }); })()")
+        page.wait_for_function("window.seen.wraps >= 1 && !document.querySelector('video.animation').paused",
+                               timeout=WAIT_MS)
+        state = page.evaluate("(() => { const v = document.querySelector('video.animation');"
+                              " return {muted: v.muted, loop: v.loop, visible: v.getBoundingClientRect().height > 0,"
+                              " still: getComputedStyle(document.querySelector('.animation-still')).display}; })()")
+        assert state == {"muted": True, "loop": True, "visible": True, "still": "none"}
+        assert not errors
+    finally:
+        page.context.close()
+
+
+def test_under_reduced_motion_the_animation_does_not_play_and_the_still_shows(browser: Browser,
+                                                                              animated_site: str) -> None:
+    page, errors = open_animated(browser, animated_site, "reduce")
+    try:
+        page.wait_for_timeout(1500)
+        state = page.evaluate("(() => { const v = document.querySelector('video.animation');"
+                              " const still = document.querySelector('.animation-still img');"
+                              " return {paused: v.paused, time: v.currentTime, shown: getComputedStyle(v).display,"
+                              " still: still.complete && still.naturalWidth > 0 &&"
+                              " still.getBoundingClientRect().height > 0}; })()")
+        assert state == {"paused": True, "time": 0, "shown": "none", "still": True}
+        assert not errors
+    finally:
+        page.context.close()

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
+
+import pytest
 
 from conftest import make_photo, make_video, run_cli, write_story
 
@@ -174,3 +180,109 @@ def test_two_stories_with_one_slug_are_both_refused_before_anything_is_written(t
     assert "same-headline" in stories[1]["errors"][0] and str(first) in stories[1]["errors"][0]
     assert not (tmp_path / "dist" / "same-headline").exists()
     assert (tmp_path / "dist" / "another-headline" / "index.html").is_file()
+
+
+# --- the rough edges a new user meets ------------------------------------------------------------
+
+def test_build_and_check_take_the_story_md_file_for_its_folder(tmp_path: Path) -> None:
+    story = photo_story(tmp_path / "story", "From the file")
+    assert run_cli("check", str(story / "story.md")).returncode == 0
+    proc = run_cli("build", str(story / "story.md"), "--out", str(tmp_path / "dist"))
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "dist" / "from-the-file" / "index.html").is_file()
+
+
+def test_init_into_a_folder_it_cannot_write_is_one_line(tmp_path: Path) -> None:
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file, not a folder", encoding="utf-8")
+    proc = run_cli("init", str(blocked / "story"))
+    assert proc.returncode == 1
+    assert len(proc.stderr.splitlines()) == 1 and "cannot create the story there" in proc.stderr
+
+
+def test_verify_of_something_that_is_no_output_exits_1_saying_so(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text("# hello\n", encoding="utf-8")
+    proc = run_cli("verify", str(readme))
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == f"error: {readme}: neither an output folder nor a package zip"
+    proc = run_cli("verify", str(tmp_path))
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == f"error: {tmp_path}: not an output folder of mediapack (it holds no SHA256SUMS)"
+
+
+@pytest.mark.parametrize(("url", "said"), [
+    ("https://", "must name a host"),
+    ("https://media.example.org/stories?x=1", "must not hold a query (?) or a fragment (#)"),
+    ("https://media.example.org/stories#top", "must not hold a query (?) or a fragment (#)"),
+    ("https://media.example.org/my stories", "must not hold spaces"),
+    ("ftp://media.example.org/", "must start with https:// or http://"),
+    ("https://user:secret@media.example.org/", "must not hold a user name or password"),
+    ("https://media.example.org:port/", "has a port that is not a number"),
+])
+def test_a_base_url_that_would_make_broken_links_is_refused(tiny_story: Path, tmp_path: Path, url: str,
+                                                             said: str) -> None:
+    proc = run_cli("build", str(tiny_story), "--out", str(tmp_path / "dist"), "--base-url", url, "--json")
+    assert proc.returncode == 2
+    assert said in proc.stderr and len(proc.stderr.splitlines()) == 1
+    assert json.loads(proc.stdout)["exit_code"] == 2
+    assert not (tmp_path / "dist").exists()
+
+
+def test_an_unwritable_cache_warns_and_the_build_goes_on(tmp_path: Path) -> None:
+    story = photo_story(tmp_path / "story", "Cacheless")
+    (tmp_path / "not-a-folder").write_text("x", encoding="utf-8")
+    proc = run_cli("build", str(story), "--out", str(tmp_path / "dist"), "--cache",
+                   str(tmp_path / "not-a-folder" / "cache"), "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert "building without the cache" in proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["ok"] and any("building without the cache" in w for w in summary["warnings"])
+
+
+def test_every_story_entry_in_json_has_the_same_keys(tmp_path: Path) -> None:
+    good = photo_story(tmp_path / "good", "Good")
+    bad = write_story(tmp_path / "bad", "headline: Bad\nmedia:\n  - {id: p, file: gone.jpg}\n")
+    proc = run_cli("build", str(good), str(bad), "--out", str(tmp_path / "dist"), "--json")
+    first, second = json.loads(proc.stdout)["stories"]
+    assert first.keys() == second.keys()
+    assert second["slug"] == "bad" and second["output"] is None and second["packages"] == []
+    assert second["warnings"] and second["errors"]
+
+
+def test_verbose_works_after_the_command_and_logs_only_mediapack(tmp_path: Path) -> None:
+    clip = make_video(tmp_path / "story" / "v.mp4", seconds=1.0, size=(160, 120))
+    story = write_story(clip.parent, "headline: Loud\npublished: 2026-06-20T09:30:00Z\nmedia:\n"
+                                     "  - {id: v, file: v.mp4, caption: c, credit: d}\n")
+    after = run_cli("build", str(story), "--out", str(tmp_path / "a"), "--no-cache", "-v")
+    before = run_cli("-v", "build", str(story), "--out", str(tmp_path / "b"), "--no-cache")
+    for proc in (after, before):
+        assert proc.returncode == 0, proc.stderr
+        logged = [line for line in proc.stderr.splitlines() if line.startswith("DEBUG ")]
+        assert any("mediapack.ffmpeg: running" in line for line in logged)
+        assert all(line.startswith("DEBUG mediapack.") for line in logged), set(logged) - {
+            line for line in logged if line.startswith("DEBUG mediapack.")}
+        assert len(logged) < 100
+
+
+def test_an_interrupted_batch_lists_the_stories_that_finished(tmp_path: Path) -> None:
+    done = photo_story(tmp_path / "a-done", "Done first")
+    slow = make_video(tmp_path / "b-slow" / "v.mp4", seconds=30.0, size=(1280, 720))
+    write_story(slow.parent, "headline: Slow\npublished: 2026-06-20T09:30:00Z\nmedia:\n"
+                             "  - {id: v, file: v.mp4, caption: c, credit: d}\n")
+    out = tmp_path / "dist"
+    proc = subprocess.Popen([sys.executable, "-m", "mediapack", "build", str(done), str(slow.parent), "--out",
+                             str(out), "--json", "--no-cache"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    for _ in range(600):  # the first story is built, the second is encoding
+        if list(out.glob(".slow.building-*")) and (out / "done-first").is_dir():
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 143, stderr
+    summary = json.loads(stdout)
+    assert summary["interrupted"] and summary["exit_code"] == 143
+    first, second = summary["stories"]
+    assert first["ok"] and first["slug"] == "done-first"
+    assert not second["ok"] and second["exit_code"] == 143 and first.keys() == second.keys()

@@ -189,3 +189,29 @@ def test_an_empty_video_stream_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         probe_av(broken)
     assert caught.value.message == f"{broken}: no frame could be decoded (truncated or corrupt video)"
+
+
+def test_a_still_in_a_video_container_is_never_published_as_video(tmp_path: Path) -> None:
+    from conftest import run_cli, write_story
+
+    run_ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-frames:v", "1", "-c:v", "mjpeg",
+               str(tmp_path / "still.mov"))
+    assert probe_file(tmp_path / "still.mov").still
+    write_story(tmp_path, "headline: Still\npublished: 2026-06-20T09:30:00Z\nmedia:\n"
+                          "  - {id: s, file: still.mov, caption: c, credit: d}\n")
+    for command in ("check", "build"):
+        proc = run_cli(command, str(tmp_path), *(("--out", str(tmp_path / "out")) if command == "build" else ()))
+        assert proc.returncode == 1
+        assert proc.stderr.strip() == (f"error: media[s]: {tmp_path / 'still.mov'}: holds one still picture (mjpeg), "
+                                       "not a video; a still is published as a photo: save it as JPEG, PNG, WebP "
+                                       "or HEIC")
+
+
+def test_one_picture_with_a_sound_track_is_audio(tmp_path: Path) -> None:
+    run_ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-frames:v", "1", "-c:v", "libx264",
+               str(tmp_path / "picture.mp4"))
+    run_ffmpeg("-f", "lavfi", "-i", "sine=duration=3", "-c:a", "aac", str(tmp_path / "sound.m4a"))
+    run_ffmpeg("-i", str(tmp_path / "picture.mp4"), "-i", str(tmp_path / "sound.m4a"), "-c", "copy",
+               str(tmp_path / "card.mp4"))
+    info = probe_file(tmp_path / "card.mp4")
+    assert info.kind == AUDIO and info.duration == pytest.approx(3.0, abs=0.1)

@@ -19,6 +19,7 @@ from .stages import (
     cut_social,
     encode_media,
     in_story_order,
+    loop_animations,
     splice_credits,
     title_links,
     write_story_files,
@@ -52,6 +53,7 @@ def build(folder: Path, out_dir: Path, settings: Settings, options: BuildOptions
                 media = encode_media(ctx)  # videos and audio, one at a time
                 media = cut_social(ctx, media)  # compose.social: 9:16 and 1:1 cuts of each video
                 media = in_story_order(ctx, photos.results().values(), media)
+            media = loop_animations(ctx, media)  # a looping MP4 of each animated GIF, WebP or PNG
             media = splice_credits(ctx, media)  # caption, credit and rights into the photo files
             media += compose_slideshow(ctx, media)  # compose.slideshow: made from the credited photos
             media = title_links(media)

@@ -23,13 +23,14 @@ if TYPE_CHECKING:
 
 # Bump a kind's number whenever its code changes what it writes: old entries then miss by themselves.
 # photo 2: entries hold renditions without credit metadata; each build splices the credit in.
-# photo 3: libswscale resampling (photo/resample.py). video 3: x264 subme 1 for rungs of 1080 lines and more.
+# photo 3: libswscale resampling (photo/resample.py). photo 4: sizes above a photo capped at its own size. video 3: x264 subme 1 for rungs of 1080 lines and more.
 # social 1: social cuts in entries of their own (they were part of their video's). Social cuts and the
 # slideshow share compose/encode.py, clips.py and text.py: a change there bumps "composition" and "social".
-ALGORITHM_VERSION = {"photo": 3, "video": 3, "audio": 2, "composition": 1, "social": 1}
+ALGORITHM_VERSION = {"photo": 4, "video": 3, "audio": 2, "composition": 1, "social": 1, "animation": 1}
 ENTRY_FILE = "entry.json"
 # Photo formats whose credit metadata is spliced in after encoding (AVIF gets it from the encoder).
 _SPLICED_FORMATS = frozenset({"jpg", "webp"})
+SPLICED_TYPES = frozenset({"image/jpeg", "image/webp"})
 
 
 def rendition_key(kind: str, source_digest: str, spec: Any) -> str:
@@ -49,6 +50,12 @@ def social_key(story: Story, item: MediaItem, info: MediaInfo, settings: Setting
     """Return the key of a video's social cuts: what made the video's ladder, and what the cuts add to it."""
     spec = (_media_spec(story, item, info, settings, ff), social_spec(item, story.folder, settings, ff))
     return rendition_key("social", file_digest(story.folder / item.file), spec)
+
+
+def animation_key(story: Story, item: MediaItem, settings: Settings, ff: FFmpeg) -> str:
+    """Return the key of an animated photo's looping MP4: its bytes, the x264 settings, ffmpeg's version."""
+    spec = (without_limits(settings.video), settings.ffmpeg.threads, settings.photos.max_pixels, ff.version)
+    return rendition_key("animation", file_digest(story.folder / item.file), spec)
 
 
 def slideshow_key(story: Story, photos: Sequence[BuiltMedia], request: ComposeRequest, settings: Settings,

@@ -145,9 +145,13 @@ def check_video_limits(path: Path, info: MediaInfo, settings: Settings) -> None:
     if info.kind in (VIDEO, AUDIO) and info.duration is not None and info.duration > video.max_duration:
         raise InputError(f"{path}: {info.duration:.0f} s is over the duration limit of {video.max_duration:g} s "
                          "(video.max_duration)")
+    if info.kind == VIDEO and info.still:
+        raise InputError(f"{path}: holds one still picture ({info.video_codec}), not a video; a still is "
+                         "published as a photo: save it as JPEG, PNG, WebP or HEIC")
 
 
 def needs_ffmpeg(checked: CheckedStory) -> bool:
-    """Tell whether building the story runs ffmpeg: for video, audio or a composition."""
+    """Tell whether building the story runs ffmpeg: for video, audio, an animated photo or a composition."""
     kinds = {info.kind for info in checked.infos.values()}
-    return checked.story.compose is not None or bool(kinds & {VIDEO, AUDIO})
+    animated = any(info.frames > 1 for info in checked.infos.values())
+    return checked.story.compose is not None or animated or bool(kinds & {VIDEO, AUDIO})

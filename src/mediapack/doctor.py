@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import av
 import PIL
+import pillow_heif
 from PIL import features
 
 from .config import Settings
@@ -43,6 +44,7 @@ def run_doctor(settings: Settings, emit: Callable[[str], None]) -> bool:
             emit(f"encoder:  {name:<10} {status:<20} {purpose}")
     emit(f"PyAV:     {av.__version__} (libavformat {'.'.join(map(str, av.library_versions['libavformat']))})")
     emit(f"Pillow:   {PIL.__version__}")
+    emit(f"HEIF:     pillow-heif {pillow_heif.__version__} (libheif {pillow_heif.libheif_version()})")
     for name, purpose in PILLOW_FEATURES.items():
         present = bool(features.check(name))
         required = name in ("jpg", "zlib", "littlecms2")

@@ -97,6 +97,8 @@ class MediaInfo:
     color_transfer: str | None = None
     color_primaries: str | None = None
     color_space: str | None = None  # the YUV matrix, e.g. "bt709", "bt2020nc"
+    still: bool = False  # a "video" of one picture (an image in a video container): never published as video
+    frames: int = 0  # of an animated photo (GIF, WebP, PNG), which also becomes a looping video; 0: a still
 
     @property
     def has_audio(self) -> bool:

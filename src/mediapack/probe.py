@@ -108,7 +108,10 @@ def _describe(path: Path, container, size: int) -> MediaInfo:
         raise _fail(path, "has no video or audio stream")
     main = container.streams[video_index if video_index is not None else audio_index]
     audio = container.streams[audio_index] if audio_index is not None else None
-    frame = _first_frames(path, container, main, audio)
+    frame, sound, still = _first_frames(path, container, main, audio)
+    if still and video_index is not None and audio is not None:
+        # A picture with a sound track (a radio piece with its card): the sound is what plays.
+        main, video_index, frame = audio, None, sound
     _check_complete(path, container, main, size)
     common = {"path": path, "format": container.format.name, "duration": _duration(container, main),
               "audio_codec": audio.codec_context.name if audio is not None else None,
@@ -117,7 +120,7 @@ def _describe(path: Path, container, size: int) -> MediaInfo:
     if video_index is None:
         return MediaInfo(kind=AUDIO, bit_depth=frame.format.bits, **common)
     width, height, rotation = _displayed_size(main, frame)
-    return MediaInfo(kind=VIDEO, width=width, height=height, rotation=rotation,
+    return MediaInfo(kind=VIDEO, width=width, height=height, rotation=rotation, still=still,
                      video_codec=main.codec_context.name, frame_rate=_frame_rate(main),
                      bit_depth=max(c.bits for c in frame.format.components), **_colour(frame), **common)
 
@@ -142,26 +145,29 @@ def _stream_info(stream) -> StreamInfo:
 def _first_frames(path: Path, container, main, audio):
     """Decode the first frame of ``main`` and of the audio used with it, proving the file is readable.
 
-    Return the main stream's frame; InputError if it has none, or if the audio stream holds nothing.
+    Return the main stream's frame, the audio's, and whether the first is its stream's only one (a still);
+    InputError if it has none, or if the audio stream holds nothing.
     """
     streams = [main] if audio is None or audio is main else [main, audio]
     frames: dict[int, object] = {}
     problems = {s.index: "no frame could be decoded" for s in streams}
+    main_packets = 0
     for count, packet in enumerate(container.demux(*streams)):
         index = packet.stream.index
+        main_packets += index == main.index and bool(packet.size)
         if index not in frames:
             try:
                 frames.update((index, frame) for frame in packet.decode()[:1])
             except av.FFmpegError as exc:
                 problems[index] = f"cannot decode: {_reason(exc)}"
-        if len(frames) == len(streams) or count > _PACKET_LIMIT:
+        if (len(frames) == len(streams) and (main.type != "video" or main_packets > 1)) or count > _PACKET_LIMIT:
             break
     else:  # the whole file was read: an audio stream with no frame at all is empty or broken
         if audio is not None and audio.index not in frames:
             raise _fail(path, f"audio stream #{audio.index} is empty or corrupt: {problems[audio.index]}")
     if main.index not in frames:
         raise _fail(path, f"{problems[main.index]} (truncated or corrupt {main.type})")
-    return frames[main.index]
+    return frames[main.index], frames.get(audio.index) if audio is not None else None, main_packets == 1
 
 
 def _check_complete(path: Path, container, main, size: int) -> None:

@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Self
 
 from .cache import (
+    SPLICED_TYPES,
     CacheEntry,
+    animation_key,
     credit_is_spliced,
     media_key,
     slideshow_key,
@@ -27,6 +29,7 @@ from .publish.manifest import make_manifest, write_manifest
 from .publish.packages import write_packages, zip_timestamp
 from .publish.page import write_article
 from .story.compose_request import SLIDESHOW
+from .video.animation import make_animation
 from .video.ladder import package_audio, transcode_video
 
 ORIGINALS = "originals"  # the folder of the story's own files inside a package
@@ -124,6 +127,21 @@ def cut_social(ctx: BuildContext, media: list[BuiltMedia]) -> list[BuiltMedia]:
     return result
 
 
+def loop_animations(ctx: BuildContext, media: list[BuiltMedia]) -> list[BuiltMedia]:
+    """Add a silent looping MP4 to each animated photo (GIF, WebP, APNG), from the cache if unchanged."""
+    result = []
+    for built in media:
+        if built.info.kind == PHOTO and built.info.frames > 1:
+            key = animation_key(ctx.story, built.item, ctx.settings, ctx.ff)
+            loops, cached = _cached_or_made(ctx, key, built.item.id, f"animation {built.item.id}",
+                                            lambda progress, built=built: make_animation(
+                                                built.item, built.info, ctx.story.folder, ctx.staging,
+                                                ctx.settings, ctx.ff, on_progress=progress))
+            built = replace(built, renditions=(*built.renditions, *loops), from_cache=built.from_cache + cached)
+        result.append(built)
+    return result
+
+
 def in_story_order(ctx: BuildContext, *parts: Iterable[BuiltMedia]) -> list[BuiltMedia]:
     """Put built media back in the order the front matter lists them."""
     by_id = {built.item.id: built for part in parts for built in part}
@@ -162,6 +180,9 @@ def splice_credits(ctx: BuildContext, media: list[BuiltMedia]) -> list[BuiltMedi
             continue
         renditions = []
         for rendition in built.renditions:
+            if rendition.content_type not in SPLICED_TYPES:  # an animated photo's MP4
+                renditions.append(rendition)
+                continue
             path = ctx.staging / rendition.path
             try:
                 splice_credit(path, built.item)

@@ -13,7 +13,6 @@ import pytest
 from PIL import Image, ImageDraw
 
 from conftest import make_audio, run_ffmpeg
-from mediapack.compose.encode import AudioTrack, build_encode_args
 from mediapack.compose.slideshow import make_slideshow
 from mediapack.compose.social import make_social_cuts
 from mediapack.compose.text import clean_text, font, wrap
@@ -24,6 +23,7 @@ from mediapack.model import BuiltMedia, ComposeRequest, MediaItem, Rendition, St
 from mediapack.photo.renditions import make_photo_renditions
 from mediapack.probe import probe_av, probe_file
 from mediapack.story.compose_request import parse_compose
+from mediapack.video.frames import AudioTrack, build_encode_args
 from mediapack.video.webvtt import write_webvtt
 
 GREY = 160  # the test photos are flat grey outside a small coloured patch near the middle

@@ -71,3 +71,32 @@ def test_names_with_control_characters_or_backslashes_are_refused_clearly(tmp_pa
     assert [str(p) for p in caught.value.problems] == [(
         f"{tmp_path / 'story.md'}: media[m].file: must be a plain relative path "
         "(no backslashes or control characters)")]
+
+
+ZWNJ_NAME = "photos/می\u200cرود.jpg"  # Persian: the zero-width non-joiner is part of the word
+FAMILY = "photos/\U0001F469\u200d\U0001F469\u200d\U0001F467.jpg"  # one emoji, joined by ZWJ
+
+
+def test_format_characters_are_kept_in_names_and_in_every_text_output(tmp_path: Path) -> None:
+    story = tmp_path / "story"
+    make_photo(story / ZWNJ_NAME, (160, 120))
+    make_photo(story / FAMILY, (160, 120))
+    make_video(story / "clip.mp4", seconds=1.0, size=(160, 120))
+    caption = "قایق می\u200cرود \u200fمی‌آید"  # ZWNJ and a right-to-left mark
+    (story / "clip.srt").write_text(f"1\n00:00:00,000 --> 00:00:00,900\n{caption}\n", encoding="utf-8")
+    write_story(story, f"""
+        headline: Names
+        published: 2026-06-20T09:30:00Z
+        media:
+          - {{id: zwnj, file: "{ZWNJ_NAME}", caption: "{caption}", credit: c, alt: a}}
+          - {{id: family, file: "{FAMILY}", caption: c, credit: c, alt: a}}
+          - {{id: clip, file: clip.mp4, subtitles: clip.srt, caption: c, credit: c}}
+        """)
+    proc = run_cli("build", str(story), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 0, proc.stderr
+    root = tmp_path / "out" / "names"
+    for name in ("article.txt", "index.html", "manifest.json", "media/clip/captions.vtt"):
+        assert caption in (root / name).read_text(encoding="utf-8"), name
+    with zipfile.ZipFile(root / "packages" / "names-full.zip") as archive:
+        assert {f"originals/{ZWNJ_NAME}", f"originals/{FAMILY}"} <= set(archive.namelist())
+    assert run_cli("verify", str(root / "packages" / "names-full.zip")).returncode == 0

@@ -17,10 +17,11 @@ from ..model import AUDIO, VIDEO, BuiltMedia, ComposeRequest, Rendition, Story, 
 from ..photo.decode import decode_upright
 from ..probe import main_stream_index, probe_file
 from ..story.compose_request import FORMATS, SLIDESHOW
+from ..video.frames import AudioTrack
 from ..video.outputs import MP4, measure_mp4
 from ..video.plan import demuxer
 from .clips import Overlays, RecentPhotos, cover_size, crossfade_sequence, pan_and_zoom, still_clip
-from .encode import AudioTrack, encode_clip, progress_part
+from .encode import encode_clip, progress_part
 from .text import lower_third, title_card
 
 FPS = 25  # of the slideshow; a social cut keeps its video's rate

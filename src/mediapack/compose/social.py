@@ -19,11 +19,12 @@ from ..model import (
 )
 from ..probe import main_stream_index, probe_av
 from ..story.compose_request import FORMATS, SOCIAL_FORMATS
+from ..video.frames import AudioTrack
 from ..video.outputs import MP4, measure_mp4
 from ..video.plan import demuxer, target_fps
 from ..video.webvtt import read_subtitles
 from .clips import Overlays, crop_box, focus_map, video_clip
-from .encode import AudioTrack, encode_clip, progress_part
+from .encode import encode_clip, progress_part
 from .text import boxed_text, read_cues
 
 

@@ -10,17 +10,24 @@ import zlib
 from functools import cache
 from pathlib import Path
 
+import pillow_heif
 from PIL import Image, ImageCms, UnidentifiedImageError
 
 from ..config import PhotoSettings, PhotoSize
 from ..errors import InputError, single_line
 from ..model import PHOTO, MediaInfo
+from .profiles import profile_from_cicp
 
-PHOTO_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "TIFF", "AVIF", "MPO"}
-_OPENERS = ("AVIF", "GIF", "JPEG", "PNG", "TIFF", "WEBP")  # Pillow opens MPO through JPEG
+PHOTO_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "TIFF", "AVIF", "MPO", "HEIF"}
+_OPENERS = ("AVIF", "GIF", "HEIF", "JPEG", "PNG", "TIFF", "WEBP")  # Pillow opens MPO through JPEG
 for _plugin in ("Avif", "Gif", "Jpeg", "Mpo", "Png", "Tiff", "WebP"):  # registering just these spares
     importlib.import_module(f"PIL.{_plugin}ImagePlugin")  # open() from importing all ~45 plugins
-_ACCEPTED = "JPEG, PNG, WebP, GIF, TIFF, AVIF or MPO"
+# iPhone photos: libheif through pillow-heif, which turns them upright (irot/imir and EXIF) as it opens them.
+pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+_ACCEPTED = "JPEG, PNG, WebP, GIF, TIFF, AVIF, HEIC/HEIF or MPO"
+ANIMATED_FORMATS = {"GIF", "PNG", "WEBP"}  # whose frames are an animation (an MPO's are a stereo pair)
+MAX_ANIMATION_PIXELS = 1_000_000_000  # frames x width x height of an animated photo: decoding a second each
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 # Pillow recognises these, but they are moving pictures: leave them to video probing.
 _MOVING_FORMATS = {"MPEG", "FLI"}
 _MAGIC = ((b"\xff\xd8\xff", "JPEG"), (b"\x89PNG\r\n\x1a\n", "PNG"), (b"GIF87a", "GIF"),
@@ -54,11 +61,39 @@ def probe_photo(path: Path, max_pixels: int) -> MediaInfo | None:
         _load(path, img, _draft_size((width, height), 0, 0))  # a full decode finds truncation
         orientation = _orientation(img)
         fmt = img.format
+        # pillow-heif turns HEIF upright as it opens it; say how far it turned, as for a JPEG.
+        turned = _ORIENTATIONS.get(img.info.get("original_orientation"), (None, 0))[1] if fmt == "HEIF" else 0
+        animated = fmt in ANIMATED_FORMATS and getattr(img, "is_animated", False)  # an MPO's frames are not
+        delays = frame_delays(path, img) if animated else []
     if orientation in (5, 6, 7, 8):  # the transposes in TURNS
         width, height = height, width
     return MediaInfo(path=path, kind=PHOTO, format=fmt, width=width, height=height,
-                     rotation=_ORIENTATIONS.get(orientation, (None, 0))[1],
-                     size_bytes=path.stat().st_size, bit_depth=bit_depth)
+                     rotation=_ORIENTATIONS.get(orientation, (None, 0))[1] or turned,
+                     size_bytes=path.stat().st_size, bit_depth=bit_depth, frames=len(delays),
+                     duration=sum(delays) / 1000 if delays else None)
+
+
+def frame_delays(path: Path, img: Image.Image) -> list[int]:
+    """Return how long, in ms, each frame of an animated GIF, WebP or PNG shows; InputError if too big.
+
+    A delay under 20 ms is shown as 100 ms, as browsers do (GIF makers wrote 0 for "as fast as you can").
+    """
+    frames = getattr(img, "n_frames", 1)
+    if frames * img.width * img.height > MAX_ANIMATION_PIXELS:
+        raise InputError(f"{path}: an animation of {frames} frames of {img.width}x{img.height} is too big to "
+                         f"play as a video (over {MAX_ANIMATION_PIXELS:,} pixels in all); publish it as a video")
+    delays = []
+    try:
+        for index in range(frames):
+            img.seek(index)
+            if "duration" not in img.info:
+                img.load()  # WebP tells a frame's duration only once it is decoded
+            delay = img.info.get("duration")
+            delays.append(round(delay) if isinstance(delay, int | float) and delay >= 20 else 100)
+        img.seek(0)
+    except _DECODE_ERRORS as exc:
+        raise InputError(f"{path}: corrupt animation ({single_line(str(exc), 120)})") from None
+    return delays
 
 
 
@@ -72,15 +107,23 @@ def decode_srgb(source: Path, settings: PhotoSettings
     with img:
         stored = _check_pixels(source, img, settings.max_pixels)
         long_side, short_side = max(stored), min(stored)
-        fitting = [s.long_edge for s in settings.sizes if s.long_edge <= long_side]
-        need_long = max(fitting, default=long_side)
+        # The largest size that fits; the photo's own size when a size is above it (capped there).
+        need_long = max((min(s.long_edge, long_side) for s in settings.sizes), default=long_side)
         need_short = min(settings.square, short_side)
         _load(source, img, _draft_size(stored, need_long, need_short))
         orientation = _orientation(img)
-        rgb = _to_srgb(source, img)
+        rgb = to_srgb(source, img)
     transpose, _ = _ORIENTATIONS.get(orientation, (None, 0))
     rgb.info = {}  # nothing from the source (EXIF, GPS, XMP, ICC) may reach a rendition
     return rgb, transpose, stored[::-1] if transpose in TURNS else stored
+
+
+def open_photo(path: Path, max_pixels: int) -> Image.Image:
+    """Open a photo lazily with the decoders mediapack accepts; any failure is an InputError."""
+    try:
+        return _open(path, max_pixels, _OPENERS)
+    except UnidentifiedImageError:
+        raise InputError(f"{path}: not a readable photo; use {_ACCEPTED}") from None
 
 
 def _open(path: Path, max_pixels: int, formats: tuple[str, ...] | None = None) -> Image.Image:
@@ -121,8 +164,8 @@ def _load(path: Path, img: Image.Image, draft: tuple[int, int]) -> None:
             img.draft(img.mode, draft)
         img.load()
     except _DECODE_ERRORS as exc:
-        raise InputError(f"{path}: corrupt or truncated {fmt} image ({single_line(str(exc), 120)})"
-                         ) from None
+        said = "its data ends before the picture does" if "truncated" in str(exc) else single_line(str(exc), 120)
+        raise InputError(f"{path}: corrupt or truncated {fmt} image ({said})") from None
 
 
 def _orientation(img: Image.Image) -> int:
@@ -133,9 +176,9 @@ def _orientation(img: Image.Image) -> int:
     return value if value in _ORIENTATIONS else 1
 
 
-def _to_srgb(path: Path, img: Image.Image) -> Image.Image:
+def to_srgb(path: Path, img: Image.Image) -> Image.Image:
     """Convert any mode to 8-bit sRGB: 16-bit scaled, palette expanded, ICC applied, alpha on white."""
-    icc = img.info.get("icc_profile")
+    icc = img.info.get("icc_profile") or profile_from_cicp(img.info.get("nclx_profile"))
     try:
         if img.mode.startswith("I;16") or (img.mode == "I" and img.getextrema()[1] > 255):
             img = img.point(lambda v: v / 256, "L")
@@ -163,12 +206,12 @@ def _srgb_profile() -> ImageCms.ImageCmsProfile:
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
-def _apply_icc(img: Image.Image, icc: bytes | None) -> Image.Image | None:
+def _apply_icc(img: Image.Image, icc: bytes | ImageCms.ImageCmsProfile | None) -> Image.Image | None:
     """Transform through the embedded profile to sRGB; None when there is none or it is unusable."""
     if not icc or img.mode not in ("RGB", "CMYK", "L"):
         return None
     try:
-        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        profile = icc if isinstance(icc, ImageCms.ImageCmsProfile) else ImageCms.ImageCmsProfile(io.BytesIO(icc))
         if img.mode == "RGB" and "sRGB" in ImageCms.getProfileDescription(profile):
             return None  # already sRGB: skip a costly near-identity transform
         transform = ImageCms.buildTransform(profile, _srgb_profile(), img.mode, "RGB",
@@ -185,6 +228,8 @@ def _bit_depth(path: Path, img: Image.Image) -> int:
             head = fh.read(25)
         if head[12:16] == b"IHDR" and len(head) == 25:
             return head[24]
+    if img.format == "HEIF" and isinstance(img.info.get("bit_depth"), int):
+        return img.info["bit_depth"]
     if img.format == "TIFF":
         bits = img.tag_v2.get(258)
         if isinstance(bits, tuple) and bits and all(isinstance(b, int) for b in bits):
@@ -205,6 +250,8 @@ def sniff_format(path: Path) -> str | None:
         return "WEBP"
     if head[4:12] in (b"ftypavif", b"ftypavis"):
         return "AVIF"
+    if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
+        return "HEIF"
     return next((fmt for magic, fmt in _MAGIC if head.startswith(magic)), None)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from PIL import Image
 
 # Containers whose metadata we read (Pillow opens MPO through its JPEG opener).
-_CONTAINERS = ("JPEG", "PNG", "WEBP", "TIFF", "AVIF", "GIF")
+_CONTAINERS = ("JPEG", "PNG", "WEBP", "TIFF", "AVIF", "GIF", "HEIF")
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"

@@ -53,12 +53,17 @@ def make_photo_renditions(item: MediaItem, source: Path, out_root: Path, setting
 
 def _plan_sizes(sizes: tuple[PhotoSize, ...], full: tuple[int, int]
                 ) -> list[tuple[PhotoSize, tuple[int, int]]]:
-    """Pair each size that fits inside the photo with its pixel size; never upscale."""
+    """Pair each size with its pixel size; never upscale.
+
+    The sizes above the photo collapse into one rendition at the photo's own size, named after the
+    smallest of them (a 1400x2000 photo gets large at 1400x2000), unless a size fits it exactly.
+    """
     long_side = max(full)
-    fitting = [s for s in sizes if s.long_edge <= long_side]
-    if not fitting and sizes:  # smaller than every size: the smallest one, at the photo's own size
-        return [(min(sizes, key=lambda s: s.long_edge), full)]
-    return [(s, _size_for_long_edge(full, s.long_edge)) for s in fitting]
+    plan = [(s, _size_for_long_edge(full, s.long_edge)) for s in sizes if s.long_edge <= long_side]
+    above = [s for s in sizes if s.long_edge > long_side]
+    if above and all(size.long_edge != long_side for size, _ in plan):
+        plan.append((min(above, key=lambda s: s.long_edge), full))
+    return sorted(plan, key=lambda pair: -pair[0].long_edge)
 
 
 def _size_for_long_edge(full: tuple[int, int], long_edge: int) -> tuple[int, int]:

@@ -32,7 +32,7 @@ def _picture(built: BuiltMedia, href) -> dict:
     img = next((r for r in jpegs if r.name == "medium"), None) or next(
         (r for r in jpegs if r.width <= 1024), jpegs[-1] if jpegs else None)
     if img is None:
-        return {"sources": [], "img": None, "portrait": False}
+        return {"sources": [], "img": None, "portrait": False, "animation": None}
 
     def srcset(rs) -> str:
         return ", ".join(f"{href(r)} {r.width}w" for r in rs)
@@ -42,8 +42,11 @@ def _picture(built: BuiltMedia, href) -> dict:
                if kind != img.content_type and any(r.content_type == kind for r in pictures)]
     # width/height are the largest rendition's: with max-width:100% the picture is never shown stretched.
     top = jpegs[0]
+    loop = next((r for r in built.renditions if r.role == "animation"), None)
     return {"sources": sources, "portrait": top.height > top.width,
-            "img": {"src": href(img), "width": top.width, "height": top.height, "srcset": srcset(jpegs)}}
+            "img": {"src": href(img), "width": top.width, "height": top.height, "srcset": srcset(jpegs)},
+            "animation": loop and {"src": href(loop), "type": loop.content_type, "poster": href(img),
+                                   "width": loop.width, "height": loop.height}}
 
 
 def _player(story: Story, built: BuiltMedia, href) -> dict:

@@ -34,6 +34,7 @@ def downloads(manifest: dict) -> list[dict]:
             # Every size as JPEG; the WebP/AVIF copies of the same sizes serve the page, not partners.
             jpegs = [r for r in renditions if r.get("contentType") == "image/jpeg"]
             chosen = sorted(jpegs, key=lambda r: -r.get("width", 0) * r.get("height", 0))
+            chosen += [r for r in renditions if r.get("contentType") == "video/mp4"]  # an animation's loop
         elif kind == "audio":
             chosen = [r for r in renditions if str(r.get("contentType", "")).startswith("audio/")]
         else:
@@ -91,6 +92,7 @@ def write_article(out_root: Path, story: Story, media: Sequence[BuiltMedia], man
         "story": story, "byline": byline_text(story.byline), "dates": dates,
         "body": Markup(body.html), "groups": downloads(manifest), "manifest": manifest,
         "jsonld": make_jsonld(story, media, base_url),
+        "has_animation": any(r.role == "animation" for m in media for r in m.renditions),
         "generator": next((s["name"] for s in manifest.get("infoSources", []) if s.get("role") == "generator"),
                           "mediapack"),
     }

@@ -90,8 +90,6 @@ def media_list(value: Any, folder: Path, source: Path, findings: Findings) -> tu
         if not isinstance(entry, dict):
             findings.error(source, f"media[{index}]", "must be a mapping with id and file")
             continue
-        for key in sorted(set(map(str, entry)) - MEDIA_KEYS):
-            findings.warn(source, prefix + key, f"unknown media key (ignored){did_you_mean(key, MEDIA_KEYS)}")
         media_id = text_field(entry, "id", source, findings, required=True, prefix=prefix)
         if media_id is not None:
             if not ID_PATTERN.match(media_id):
@@ -100,6 +98,8 @@ def media_list(value: Any, folder: Path, source: Path, findings: Findings) -> tu
                 findings.error(source, prefix + "id", f"duplicate id {media_id!r}")
             seen.add(media_id)
             prefix = f"media[{media_id}]."
+        for key in sorted(set(map(str, entry)) - MEDIA_KEYS):
+            findings.warn(source, prefix + key, f"unknown media key (ignored){did_you_mean(key, MEDIA_KEYS)}")
         file = inside_story(entry.get("file"), folder, source, prefix + "file", findings, required=True)
         subtitles = inside_story(entry.get("subtitles"), folder, source, prefix + "subtitles", findings)
         if subtitles is not None and subtitles.suffix.lower() not in SUBTITLE_SUFFIXES:

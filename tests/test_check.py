@@ -1,0 +1,226 @@
+"""check refuses what build would refuse, and says everything at once: front matter, subtitles, media."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import make_photo, make_video, run_cli, write_story
+from mediapack.check import check_story
+from mediapack.config import load_settings
+from mediapack.errors import InputError
+
+
+def problems_of(folder: Path) -> list[str]:
+    with pytest.raises(InputError) as caught:
+        check_story(folder, load_settings(folder))
+    return [str(p) for p in caught.value.problems]
+
+
+def warnings_of(folder: Path) -> list[str]:
+    return [str(w) for w in check_story(folder, load_settings(folder)).warnings]
+
+
+def clip_story(folder: Path, extra: str = "", subtitles: str | bytes | None = None, seconds: float = 2.0,
+               name: str = "clip.srt") -> Path:
+    make_video(folder / "clip.mp4", seconds=seconds, size=(160, 120))
+    if subtitles is not None:
+        data = subtitles.encode("utf-8") if isinstance(subtitles, str) else subtitles
+        (folder / name).write_bytes(data)
+    media = "  - {id: clip, file: clip.mp4, caption: c, credit: d" + (f", subtitles: {name}" if subtitles
+                                                                   is not None else "") + extra + "}"
+    return write_story(folder, f"headline: Clip\npublished: 2026-06-20T09:30:00Z\nmedia:\n{media}\n")
+
+
+# --- front matter ------------------------------------------------------------------------------
+
+def test_the_count_is_followed_by_exactly_that_many_problems_and_warnings_come_after(tmp_path: Path) -> None:
+    make_photo(tmp_path / "p.jpg", (64, 48))
+    write_story(tmp_path, """
+        headline: Four problems
+        published: 2026-06-20T09:30:00Z
+        media:
+          - {id: p, file: p.jpg, credit: c, captoin: typo}
+          - {id: q, file: missing.jpg, caption: c, credit: d, alt: a}
+          - {id: r, file: also-missing.mp4, caption: c, credit: d}
+        """, body="![[q]]\n\n![[nobody]]\n\n![[p]]\n\n![[p]]\n")
+    proc = run_cli("check", str(tmp_path))
+    assert proc.returncode == 1
+    lines = proc.stderr.splitlines()
+    assert lines[0] == f"error: {tmp_path / 'story.md'}: 4 problem(s) found"
+    problems = [line for line in lines[1:] if line.startswith("  ")]
+    assert len(problems) == 4, lines
+    assert any("missing.jpg: media[q].file: file not found" in p for p in problems)
+    assert any("also-missing.mp4: media[r].file: file not found" in p for p in problems)
+    assert any("![[nobody]]: placement names no media item" in p for p in problems)
+    assert any("![[p]]: places the item 2 times; place it once" in p for p in problems)
+    warnings = [line for line in lines[1:] if line.startswith("warning: ")]
+    assert len(lines) == 5 + len(warnings)
+    assert any("media[p].captoin: unknown media key (ignored) (did you mean `caption`?)" in w for w in warnings)
+    assert any("media[p].caption: missing" in w for w in warnings)
+
+
+def test_a_misspelt_media_key_gets_a_suggestion(tmp_path: Path) -> None:
+    make_photo(tmp_path / "p.jpg", (64, 48))
+    write_story(tmp_path, "headline: H\npublished: 2026-06-20T09:30:00Z\nmedia:\n"
+                          "  - {id: p, file: p.jpg, caption: c, credit: d, atl: a}\n")
+    assert any("media[p].atl: unknown media key (ignored) (did you mean `alt`?)" in w
+               for w in warnings_of(tmp_path))
+
+
+def test_a_key_given_twice_is_a_problem_naming_both_lines(tmp_path: Path) -> None:
+    make_photo(tmp_path / "p.jpg", (64, 48))
+    write_story(tmp_path, """
+        headline: First
+        published: 2026-06-20T09:30:00Z
+        headline: Second
+        media:
+          - id: p
+            file: p.jpg
+            caption: one
+            alt: a
+            caption: two
+            credit: c
+        """)
+    assert problems_of(tmp_path) == [
+        f"{tmp_path / 'story.md'}: headline: given twice (lines 2 and 4); keep one of them",
+        f"{tmp_path / 'story.md'}: caption: given twice (lines 8 and 10); keep one of them"]
+
+
+def test_subtitles_or_a_poster_time_on_a_photo_are_problems(tmp_path: Path) -> None:
+    make_photo(tmp_path / "p.jpg", (64, 48))
+    (tmp_path / "p.srt").write_text("1\n00:00:00,000 --> 00:00:01,000\nHi\n", encoding="utf-8")
+    write_story(tmp_path, "headline: H\npublished: 2026-06-20T09:30:00Z\nmedia:\n"
+                          "  - {id: p, file: p.jpg, caption: c, credit: d, alt: a, subtitles: p.srt, poster_at: 2}\n")
+    found = problems_of(tmp_path)
+    assert len(found) == 2
+    assert found[0].endswith("media[p].subtitles: is not for photos, and p.jpg is a photo: take it out, "
+                             "or point file at the video it belongs to")
+    assert "media[p].poster_at: is not for photos" in found[1]
+
+
+def test_a_poster_time_past_the_end_is_a_warning(tmp_path: Path) -> None:
+    clip_story(tmp_path, extra=", poster_at: 30")
+    assert warnings_of(tmp_path) == [(f"{tmp_path / 'story.md'}: media[clip].poster_at: 30 s is past the end of "
+                                      "the video (2.0 s); the poster is taken from its last frames")]
+
+
+def test_a_published_time_without_a_zone_is_a_warning(tmp_path: Path) -> None:
+    write_story(tmp_path, "headline: H\npublished: 2026-06-20T09:30:00\n")
+    assert warnings_of(tmp_path) == [(
+        f"{tmp_path / 'story.md'}: published: has no time zone, so it is taken as UTC; write it with one, like "
+        "2026-06-20T09:30:00Z or 2026-06-20T13:00:00+03:30")]
+
+
+@pytest.mark.parametrize(("epoch", "said"), [
+    ("", "dated 1980-01-01 (set published, or SOURCE_DATE_EPOCH)"), ("1781947800", "dated from SOURCE_DATE_EPOCH")])
+def test_a_missing_published_says_how_the_zips_are_dated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        epoch: str, said: str) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+    write_story(tmp_path, "headline: H\n")
+    assert warnings_of(tmp_path) == [f"{tmp_path / 'story.md'}: published: missing: the zips' entries are {said}"]
+
+
+# --- subtitles -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "said"), [
+    ("", ["no subtitle cues found"]),
+    ("1\n00:00:01,000 --> 00:00:00,500\nBackwards\n",
+     ["line 2: cue ends before it starts"]),
+    ("WEBVTT\n\n00:00:01.000 --> 00:00:00.500\nBackwards\n\n00:00.5 --> 00:01,x\nGarbage\n",
+     ["line 3: cue ends before it starts", "line 6: cannot read the cue timing"]),
+    ("Hello there\nno timing at all\n",
+     ["line 1: expected a cue timing like 00:00:01,000 --> 00:00:02,000"]),
+])
+def test_check_reads_the_subtitles_and_reports_every_problem(tmp_path: Path, text: str, said: list[str]) -> None:
+    clip_story(tmp_path, subtitles=text)
+    key = f"{tmp_path / 'clip.srt'}: media[clip].subtitles"
+    assert problems_of(tmp_path) == [f"{key}: {message}" for message in said]
+    proc = run_cli("build", str(tmp_path), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 1 and not (tmp_path / "out" / "clip").exists()
+
+
+def test_utf16_subtitles_with_a_byte_order_mark_are_read(tmp_path: Path) -> None:
+    text = "1\r\n00:00:00,000 --> 00:00:01,500\r\nHéllo wörld می‌رود\r\n"
+    clip_story(tmp_path, subtitles=text.encode("utf-16"))
+    assert check_story(tmp_path, load_settings(tmp_path)).warnings == ()
+    proc = run_cli("build", str(tmp_path), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 0, proc.stderr
+    vtt = (tmp_path / "out" / "clip" / "media" / "clip" / "captions.vtt").read_text(encoding="utf-8")
+    assert "Héllo wörld می\u200cرود" in vtt
+
+
+def test_cues_after_the_end_of_the_video_are_a_warning(tmp_path: Path) -> None:
+    clip_story(tmp_path, subtitles="1\n00:00:00,000 --> 00:00:01,000\nIn\n\n2\n00:00:05,000 --> 00:00:09,000\nOut\n")
+    assert warnings_of(tmp_path) == [(f"{tmp_path / 'clip.srt'}: media[clip].subtitles: 1 cue(s) start after the "
+                                      "video ends (2.0 s), the first at 5.0 s: nobody will see them")]
+
+
+# --- media ffmpeg would refuse -------------------------------------------------------------------
+
+@pytest.mark.parametrize("size", [(2, 2), (4, 1000), (1000, 6), (14, 14)])
+def test_a_video_too_small_to_publish_is_refused_in_words(tmp_path: Path, size: tuple[int, int]) -> None:
+    make_video(tmp_path / "tiny.mp4", seconds=1.0, size=size, extra=("-pix_fmt", "yuv420p"))
+    write_story(tmp_path, "headline: Tiny\npublished: 2026-06-20T09:30:00Z\nmedia:\n"
+                          "  - {id: tiny, file: tiny.mp4, caption: c, credit: d}\n")
+    expected = (f"{tmp_path / 'tiny.mp4'}: a {size[0]}x{size[1]} video is too small to publish; a video needs "
+                "at least 16 pixels on each side")
+    for command in ("check", "build"):
+        proc = run_cli(command, str(tmp_path), "--out", str(tmp_path / "out")) if command == "build" else \
+            run_cli(command, str(tmp_path))
+        assert proc.returncode == 1
+        assert proc.stderr.splitlines()[0] == f"error: media[tiny]: {expected}", proc.stderr
+        assert "ffmpeg" not in proc.stderr
+    assert not (tmp_path / "out" / "tiny").exists()
+
+
+def test_a_16_pixel_video_builds(tmp_path: Path) -> None:
+    make_video(tmp_path / "small.mp4", seconds=1.0, size=(16, 16))
+    write_story(tmp_path, "headline: Small\npublished: 2026-06-20T09:30:00Z\nmedia:\n"
+                          "  - {id: small, file: small.mp4, caption: c, credit: d}\n")
+    proc = run_cli("build", str(tmp_path), "--out", str(tmp_path / "out"), "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["stories"][0]["ok"]
+
+
+# --- long captions -----------------------------------------------------------------------------
+
+def caption_story(folder: Path, caption: str) -> Path:
+    make_photo(folder / "p.jpg", (320, 240))
+    return write_story(folder, "headline: Long\npublished: 2026-06-20T09:30:00Z\nmedia:\n"
+                               f"  - {{id: p, file: p.jpg, caption: \"{caption}\", credit: d, alt: a}}\n")
+
+
+def embedded_caption(path: Path) -> str:
+    from mediapack.photo.metadata import read_embedded_metadata
+
+    return read_embedded_metadata(path).caption or ""
+
+
+def test_a_long_caption_is_kept_whole_everywhere(tmp_path: Path) -> None:
+    caption = " ".join(f"word{i}" for i in range(900))  # about 6,000 characters
+    story = caption_story(tmp_path / "story", caption)
+    assert check_story(story, load_settings(story)).warnings == ()
+    proc = run_cli("build", str(story), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 0, proc.stderr
+    root = tmp_path / "out" / "long"
+    assert caption in (root / "article.txt").read_text(encoding="utf-8")
+    manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["associations"][0]["descriptions"][0]["value"] == caption
+    assert embedded_caption(root / "media" / "p" / "thumb.jpg") == caption
+
+
+def test_a_caption_too_long_for_a_jpeg_segment_is_cut_there_only_with_a_warning(tmp_path: Path) -> None:
+    caption = " ".join(f"word{i}" for i in range(12000))  # about 100,000 characters
+    story = caption_story(tmp_path / "story", caption)
+    (warning,) = warnings_of(story)
+    assert warning.startswith(f"{story / 'story.md'}: media[p].caption: is {len(caption)} characters: the "
+                              "photo files embed only its start")
+    proc = run_cli("build", str(story), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 0, proc.stderr
+    root = tmp_path / "out" / "long"
+    assert caption in (root / "article.txt").read_text(encoding="utf-8")
+    embedded = embedded_caption(root / "media" / "p" / "thumb.jpg")
+    assert 10_000 < len(embedded) < len(caption) and caption.startswith(embedded.removesuffix("…"))
