@@ -19,9 +19,9 @@ import av
 import pytest
 from PIL import Image
 
-from conftest import SLUG, make_tiny_story, make_video, run_cli, write_story
+from conftest import SLUG, make_photo, make_tiny_story, make_video, run_cli, write_story
 from mediapack.photo.metadata import read_embedded_metadata
-from mediapack.staging import RECORDS
+from mediapack.records import RECORDS
 
 
 @pytest.fixture(scope="module")
@@ -360,3 +360,35 @@ def test_sigterm_mid_encode_stops_ffmpeg_and_keeps_the_previous_output(tmp_path:
     assert tree(out / "slow-story") == before
     assert leftovers(out) == []
     assert not [p for p in (tmp_path / ".mediapack-cache").rglob(".*")], "a half-written cache entry"
+
+
+def test_the_output_is_the_same_whatever_the_job_count(tmp_path: Path) -> None:
+    story = make_tiny_story(tmp_path / "story")
+    trees = []
+    for jobs in ("1", "2", "3"):
+        out = tmp_path / f"out-{jobs}"
+        proc = run_cli("build", str(story), "--out", str(out), "--no-cache", "--jobs", jobs)
+        assert proc.returncode == 0, proc.stderr
+        root = out / SLUG
+        trees.append({p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()})
+    assert trees[0] == trees[1] == trees[2]
+
+
+def test_photos_found_bad_while_rendering_are_all_named_and_nothing_is_written(tmp_path: Path) -> None:
+    story = tmp_path / "story"
+    for name in ("a.jpg", "b.png", "c.jpg"):
+        make_photo(story / name, (400, 300))
+    for name in ("a.jpg", "b.png"):  # cut short: the headers say nothing, the data ends early
+        data = (story / name).read_bytes()
+        (story / name).write_bytes(data[: len(data) // 2])
+    write_story(story, "headline: Cut\npublished: 2026-06-20T09:30:00Z\nmedia:\n"
+                       "  - {id: a, file: a.jpg, caption: c, credit: d, alt: e}\n"
+                       "  - {id: b, file: b.png, caption: c, credit: d, alt: e}\n"
+                       "  - {id: c, file: c.jpg, caption: c, credit: d, alt: e}\n")
+    for jobs in ("1", "2"):
+        proc = run_cli("build", str(story), "--out", str(tmp_path / "out"), "--jobs", jobs)
+        assert proc.returncode == 1
+        lines = proc.stderr.splitlines()
+        assert lines[0] == f"error: {story / 'story.md'}: 2 problem(s) found", lines
+        assert "a.jpg: corrupt or truncated JPEG image" in lines[1] and "b.png: corrupt or truncated PNG" in lines[2]
+        assert not (tmp_path / "out" / "cut").exists()

@@ -26,3 +26,10 @@ def test_without_a_pool_steps_run_here_and_errors_come_through_the_future() -> N
         assert workers.result(workers.submit(Path("a.jpg"), abs, -2)) == 2
         with pytest.raises(ValueError):
             workers.result(workers.submit(Path("b.jpg"), int, "x"))
+
+
+def test_the_default_is_a_slot_for_every_cpu_this_process_may_use() -> None:
+    import os
+
+    with Workers() as workers:
+        assert workers.jobs == len(os.sched_getaffinity(0))

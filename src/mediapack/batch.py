@@ -9,12 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .build import build
 from .config import Settings
 from .context import BuildOptions, Reporter
 from .errors import BuildError, Findings, InputError, MediapackError, single_line
 from .model import BuildResult
-from .story.read import read_story
+from .records import up_to_date
 from .workers import Workers
 
 log = logging.getLogger(__name__)
@@ -41,15 +40,16 @@ def story_folder(path: Path) -> Path:
 
 
 def build_many(folders: Sequence[Path], out_dir: Path, load_settings: Callable[[Path], Settings],
-               options: BuildOptions | None = None, *, jobs: int = 1, reporter: Reporter | None = None,
+               options: BuildOptions | None = None, *, jobs: int | None = None, reporter: Reporter | None = None,
                on_done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
-    """Build each story, ``jobs`` at a time with one shared worker budget; one failure stops no other.
+    """Build each story, ``jobs`` at a time (default: one per CPU) with one worker budget; one failure stops no other.
 
     Stories that share a slug would overwrite each other's output: all of them are refused before
     anything is built.
     """
+    options = options or BuildOptions()
     folders = [story_folder(folder) for folder in folders]
-    slugs = {folder: _slug_of(folder) for folder in folders}
+    slugs = {folder: _slug_of(folder) for folder in folders} if len(folders) > 1 else {folders[0]: None}
     clashes = _clashes(slugs)
 
     with Workers(jobs) as workers:
@@ -59,8 +59,12 @@ def build_many(folders: Sequence[Path], out_dir: Path, load_settings: Callable[[
             result = None
             try:
                 if error is None:
-                    result = build(folder, out_dir, load_settings(folder), options, reporter=reporter,
-                                   workers=workers)
+                    settings = load_settings(folder)
+                    result = _unchanged(out_dir, folder, settings, options)
+                    if result is None:
+                        from .build import build  # the media libraries load only when there is work
+
+                        result = build(folder, out_dir, settings, options, reporter=reporter, workers=workers)
             except MediapackError as exc:
                 error = exc
             except OSError as exc:  # a full disk or an unwritable --out fails this story, not the batch
@@ -88,8 +92,17 @@ def build_many(folders: Sequence[Path], out_dir: Path, load_settings: Callable[[
                 raise
 
 
+def _unchanged(out_dir: Path, folder: Path, settings: Settings, options: BuildOptions) -> BuildResult | None:
+    """Return the last build's result when nothing has changed since (never with --no-cache or --force)."""
+    if options.cache_dir is None or options.force:
+        return None
+    return up_to_date(out_dir, folder, settings, options)
+
+
 def _slug_of(folder: Path) -> str | None:
     """Read a story's slug without checking the rest (its build reports every problem)."""
+    from .story.read import read_story
+
     story = read_story(folder, Findings())
     return story.slug if story is not None else None
 

@@ -13,6 +13,7 @@ from .ffmpeg import locate_ffmpeg
 from .model import BuildResult
 from .publish.body import render_body
 from .publish.checksums import write_checksums
+from .records import check_owner, record_build
 from .stages import (
     PhotoRenders,
     compose_slideshow,
@@ -25,7 +26,7 @@ from .stages import (
     write_story_files,
     write_story_packages,
 )
-from .staging import check_owner, record_owner, staging_folder, story_lock, swap_into_place
+from .staging import staging_folder, story_lock, swap_into_place
 from .workers import Workers
 
 
@@ -35,9 +36,11 @@ def build(folder: Path, out_dir: Path, settings: Settings, options: BuildOptions
     started = time.monotonic()
     options = options or BuildOptions()
     reporter = reporter or Reporter()
-    workers = workers or Workers()
+    workers = workers or Workers(1)
+    workers.warm()
     # Gather: every problem is found before anything is written.
-    checked = check_story(folder, settings, strict=options.strict)
+    # Photos are decoded in full once, while rendering: a bad one is still reported before anything is published.
+    checked = check_story(folder, settings, strict=options.strict, decode_photos=False)
     story = checked.story
     ff = locate_ffmpeg(settings.ffmpeg.path) if needs_ffmpeg(checked) else None
 
@@ -65,13 +68,14 @@ def build(folder: Path, out_dir: Path, settings: Settings, options: BuildOptions
             write_checksums(staging)
             workers.check()
             final = swap_into_place(staging, out_dir / story.slug)
-        record_owner(out_dir, story.slug, story.folder)
-    return BuildResult(
-        slug=story.slug,
-        output=final,
-        packages=tuple(final / p.path for p in packages),
-        built=sum(len(m.renditions) - m.from_cache for m in media),
-        cached=sum(m.from_cache for m in media),
-        warnings=tuple(str(w) for w in checked.warnings),
-        seconds=round(time.monotonic() - started, 3),
-    )
+        result = BuildResult(
+            slug=story.slug,
+            output=final,
+            packages=tuple(final / p.path for p in packages),
+            built=sum(len(m.renditions) - m.from_cache for m in media),
+            cached=sum(m.from_cache for m in media),
+            warnings=tuple(str(w) for w in checked.warnings),
+            seconds=round(time.monotonic() - started, 3),
+        )
+        record_build(out_dir, story, settings, options, result)  # whose output this is, and made from what
+    return result

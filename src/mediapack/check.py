@@ -9,7 +9,7 @@ from .config import Settings
 from .errors import Findings, InputError, Problem
 from .model import AUDIO, PHOTO, VIDEO, MediaInfo, Story
 from .photo.credit import fit_credit
-from .photo.decode import sniff_format
+from .photo.decode import probe_photo, sniff_format
 from .probe import probe_file
 from .story.compose_request import SLIDESHOW, parse_compose
 from .story.read import apply_embedded_metadata, read_story
@@ -30,11 +30,15 @@ class CheckedStory:
     warnings: tuple[Problem, ...]
 
 
-def check_story(folder: Path, settings: Settings, *, strict: bool = False) -> CheckedStory:
-    """Read, probe and validate a story without writing anything; raise InputError listing every problem."""
+def check_story(folder: Path, settings: Settings, *, strict: bool = False, decode_photos: bool = True
+                ) -> CheckedStory:
+    """Read, probe and validate a story without writing anything; raise InputError listing every problem.
+
+    ``decode_photos=False`` (for build, which decodes each photo as it renders it) reads photo headers only.
+    """
     findings = Findings()
     story = read_story(folder, findings)
-    infos = probe_media(story, settings, findings) if story else {}
+    infos = probe_media(story, settings, findings, decode_photos) if story else {}
     if story is not None:
         photos = {media_id for media_id, info in infos.items() if info.kind == PHOTO}
         story = apply_embedded_metadata(story, findings, photos)
@@ -42,11 +46,24 @@ def check_story(folder: Path, settings: Settings, *, strict: bool = False) -> Ch
         check_media_fields(story, infos, findings)
     strict = strict or settings.strict
     errors = findings.errors + (findings.warnings if strict else [])
+    if errors and story is not None and not decode_photos:
+        # The build will not start: decode the photos after all, so this one report names every bad file.
+        _decode_photos(story, infos, settings, findings)
+        errors = findings.errors + (findings.warnings if strict else [])
     if errors or story is None:
         where = story.source if story else folder
         raise InputError(f"{where}: {len(errors)} problem(s) found", errors,
                          warnings=() if strict else findings.warnings)
     return CheckedStory(story, infos, tuple(findings.warnings))
+
+
+def _decode_photos(story: Story, infos: dict[str, MediaInfo], settings: Settings, findings: Findings) -> None:
+    for media_id, info in infos.items():
+        if info.kind == PHOTO:
+            try:
+                probe_photo(info.path, settings.photos.max_pixels)
+            except InputError as exc:
+                findings.error(None, f"media[{media_id}]", exc.message)
 
 
 def check_compositions(story: Story, infos: dict[str, MediaInfo], settings: Settings,
@@ -106,14 +123,15 @@ def _check_subtitles(path: Path, key: str, info: MediaInfo, findings: Findings) 
                       f"the first at {late[0]:.1f} s: nobody will see them")
 
 
-def probe_media(story: Story, settings: Settings, findings: Findings) -> dict[str, MediaInfo]:
+def probe_media(story: Story, settings: Settings, findings: Findings, decode_photos: bool = True
+                ) -> dict[str, MediaInfo]:
     """Probe every media file; record undecodable ones, and ones beyond the limits, as problems."""
     infos = {}
     for item in story.media:
         path = story.folder / item.file
         try:
             check_size(path, sniff_format(path) is not None, settings)  # before a byte of it is decoded
-            info = probe_file(path, settings.photos.max_pixels)
+            info = probe_file(path, settings.photos.max_pixels, decode_photos=decode_photos)
             check_size(path, info.kind == PHOTO, settings)
             check_video_limits(path, info, settings)
             infos[item.id] = info

@@ -80,8 +80,10 @@ def build_command(
                                       file_okay=False)] = Path("dist"),
     base_url: Annotated[str | None, typer.Option(help="Make every link absolute under this URL "
                                                  "(e.g. https://media.example.org/stories).")] = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker slots shared by stories built in "
-                                      "parallel and their photo and video encodes.")] = 1,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, show_default=False,
+                                             help="Worker slots shared by stories built in parallel and their "
+                                             "photo and video encodes [default: the CPUs this process may use]."
+                                             )] = None,
     strict: Annotated[bool, typer.Option(help="Treat warnings (missing captions, credits, alt) as errors.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary on stdout; logs go to stderr.")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Re-encode everything; do not read or fill the cache.")] = False,
@@ -122,6 +124,10 @@ def build_command(
         result = outcome.result
         for warning in result.warnings:
             reporter.note(f"warning: {single_line(warning)}")
+        if result.up_to_date:
+            reporter.note(f"{result.slug} is up to date: nothing it is made from has changed since it was built "
+                          f"-> {result.output / 'index.html'}")
+            return
         reporter.note(f"built {result.slug}: {result.built} renditions made, {result.cached} from cache, "
                       f"{result.seconds:.1f} s -> {result.output / 'index.html'}")
 
@@ -163,7 +169,8 @@ def _summary(outcome: Outcome, exit_code: int | None = None) -> dict:
             "built": result.built if result else 0, "cached": result.cached if result else 0,
             "warnings": [single_line(w) for w in warnings],
             "errors": [single_line(line) for line in error.lines()] if error else [],
-            "seconds": result.seconds if result else outcome.seconds}
+            "seconds": result.seconds if result else outcome.seconds,
+            "up_to_date": bool(result and result.up_to_date)}
 
 
 def base_url_problem(url: str) -> str | None:

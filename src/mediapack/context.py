@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .cache import CacheEntry, RenditionCache
 from .config import Settings
-from .ffmpeg import FFmpeg
 from .model import MediaInfo, MediaItem, Story, rendition_dir
 from .staging import LOCK_TIMEOUT
-from .workers import Workers
+
+if TYPE_CHECKING:  # only types here: records.py reads BuildOptions without loading the media libraries
+    from .cache import CacheEntry, RenditionCache
+    from .ffmpeg import FFmpeg
+    from .workers import Workers
 
 
 class Reporter:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -153,4 +153,4 @@ class BuildResult:
     warnings: tuple[str, ...] = ()
     errors: tuple[str, ...] = ()
     seconds: float = 0.0
-    extra: dict = field(default_factory=dict, compare=False)
+    up_to_date: bool = False  # nothing it was made from had changed: the previous output stands

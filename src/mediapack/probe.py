@@ -40,10 +40,13 @@ _MATRICES = {0: "gbr", 1: "bt709", 4: "fcc", 5: "bt470bg", 6: "smpte170m", 7: "s
              14: "ictcp"}
 
 
-def probe_file(path: Path, max_pixels: int = PhotoSettings.max_pixels) -> MediaInfo:
-    """Describe any accepted media file: a photo through Pillow, anything else through PyAV."""
+def probe_file(path: Path, max_pixels: int = PhotoSettings.max_pixels, *, decode_photos: bool = True) -> MediaInfo:
+    """Describe any accepted media file: a photo through Pillow, anything else through PyAV.
+
+    A photo is decoded through to its end, which finds truncation, unless ``decode_photos`` is False.
+    """
     _check_file(path)
-    info = probe_photo(path, max_pixels)
+    info = probe_photo(path, max_pixels, decode=decode_photos)
     return info if info is not None else probe_av(path)
 
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Callable
-from typing import TextIO
-
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from typing import TYPE_CHECKING, TextIO
 
 from .context import Reporter
+
+if TYPE_CHECKING:  # rich loads only for a terminal: CI logs and an up-to-date rebuild never pay for it
+    from rich.console import Console
 
 
 class QuietReporter(Reporter):
@@ -41,6 +40,14 @@ class RichReporter(PlainReporter):
     """One progress bar per media item and stage, on a terminal's stderr."""
 
     def __init__(self, console: Console):
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         super().__init__(console.file)
         self.console = console
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
@@ -48,6 +55,8 @@ class RichReporter(PlainReporter):
         self.progress.start()
 
     def task(self, label: str) -> Callable[[float], None]:
+        from rich.markup import escape
+
         task_id = self.progress.add_task(escape(label), total=1.0)
         return lambda fraction: self.progress.update(task_id, completed=max(0.0, min(1.0, fraction)))
 
@@ -65,4 +74,6 @@ def make_reporter(*, quiet: bool, stream: TextIO | None = None) -> QuietReporter
         return QuietReporter(stream)
     if not stream.isatty():
         return PlainReporter(stream)
+    from rich.console import Console
+
     return RichReporter(Console(file=stream))

@@ -19,7 +19,7 @@ from .cache import (
     without_credit,
 )
 from .context import BuildContext
-from .errors import BuildError, single_line
+from .errors import BuildError, InputError, Problem, single_line
 from .model import PHOTO, VIDEO, BuiltMedia, MediaInfo, MediaItem, Rendition
 from .photo.credit import splice_credit
 from .photo.renditions import make_photo_renditions
@@ -75,13 +75,21 @@ class PhotoRenders:
             self._abandon()
 
     def results(self) -> dict[str, BuiltMedia]:
-        """Wait for every photo; return them all by media id."""
+        """Wait for every photo; return them all by media id, or raise InputError naming every bad one."""
+        problems = []
         for item_id, (future, key, progress) in list(self.pending.items()):
-            renditions, poi = self.ctx.workers.result(future)
+            try:
+                renditions, poi = self.ctx.workers.result(future)
+            except InputError as exc:  # found by the one full decode: corrupt or truncated
+                problems.append(Problem(None, f"media[{item_id}]", exc.message))
+                continue
+            finally:
+                del self.pending[item_id]
             progress(1.0)
             self.ctx.keep(key, item_id, CacheEntry(renditions, poi))
             self.done[item_id] = BuiltMedia(self.ctx.story.item(item_id), self.ctx.infos[item_id], renditions, poi)
-            del self.pending[item_id]
+        if problems:
+            raise InputError(f"{self.ctx.story.source}: {len(problems)} problem(s) found", problems)
         return self.done
 
     def _abandon(self) -> None:

@@ -12,11 +12,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import BuildError, InputError
-from .files import write_atomic
+from .errors import BuildError
 
 LOCK_TIMEOUT = 1800.0  # seconds a build waits for another build of the same story
-RECORDS = ".mediapack"  # OUT/.mediapack/built-from/<slug>: the story folder each output was built from
 
 
 @contextmanager
@@ -95,28 +93,3 @@ def swap_into_place(staging: Path, final: Path) -> Path:
         raise
     shutil.rmtree(old, ignore_errors=True)
     return final
-
-
-def check_owner(out_dir: Path, slug: str, folder: Path, *, force: bool = False) -> None:
-    """Refuse to replace ``OUT/<slug>`` when another story folder built it, unless ``force``."""
-    final, record = out_dir / slug, _owner_record(out_dir, slug)
-    if force or not final.exists():
-        return
-    try:
-        built_from = (out_dir / record.read_text(encoding="utf-8").strip()).resolve()
-    except (OSError, UnicodeDecodeError):
-        return  # built before outputs recorded their story, or the record is unreadable: nothing to compare
-    if built_from != folder.resolve():
-        raise InputError(f"{final}: was built from {built_from}, and {folder} has the same slug {slug!r}; "
-                         "set another slug in its front matter, or build with --force to replace it")
-
-
-def record_owner(out_dir: Path, slug: str, folder: Path) -> None:
-    """Note in ``OUT/.mediapack/`` which story folder built ``OUT/<slug>`` (relative: a moved checkout agrees)."""
-    record = _owner_record(out_dir, slug)
-    record.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(record, (os.path.relpath(folder.resolve(), out_dir.resolve()) + "\n").encode("utf-8"))
-
-
-def _owner_record(out_dir: Path, slug: str) -> Path:
-    return out_dir / RECORDS / "built-from" / slug

@@ -1,6 +1,6 @@
 """One worker budget for a whole run: N slots shared by every story's photos and videos, and cancellation.
 
-``--jobs N`` gives N slots. Stories run on N threads that mostly wait; each expensive step holds a
+``--jobs N`` gives N slots (default: the CPUs this process may use). Stories run on N threads that mostly wait; each expensive step holds a
 slot while it runs: a photo's renditions (in a pool of N processes, so Pillow work uses separate
 cores) or a video encode (an ffmpeg process, multi-threaded on its own). So at most N encodes run at
 once, whether they come from one story with many photos or from many stories. A story thread never
@@ -10,6 +10,7 @@ holds a slot while it waits for another, so the budget cannot deadlock.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -25,15 +26,28 @@ from .signals import Interrupted
 class Workers:
     """N slots for expensive steps; photos go to a process pool when N > 1, else run in this thread."""
 
-    def __init__(self, jobs: int = 1):
-        self.jobs = max(1, jobs)
+    def __init__(self, jobs: int | None = None):
+        self.jobs = max(1, jobs if jobs is not None else available_cpus())
         self._slots = threading.BoundedSemaphore(self.jobs)
         self._cancelled = threading.Event()
         self._pool: ProcessPoolExecutor | None = None
-        if self.jobs > 1:
-            # forkserver, not fork: story threads may hold locks that a forked child would inherit held.
-            self._pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("forkserver"),
-                                             initializer=_ignore_sigint)
+        self._pool_lock = threading.Lock()
+
+    def warm(self) -> None:
+        """Start the process pool now (a build calls this before checking its story), if there is one."""
+        if self._start_pool() is not None:
+            self._pool.submit(_ready)  # the server and a worker start while the story is checked
+
+    def _start_pool(self) -> ProcessPoolExecutor | None:
+        """Make the pool on first use: a run whose stories are all up to date never starts one."""
+        with self._pool_lock:
+            if self._pool is None and self.jobs > 1 and not self._cancelled.is_set():
+                # forkserver, not fork: story threads may hold locks that a forked child would inherit held.
+                # The server imports the photo code once; each worker forks from it ready (0.3 s saved each).
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(["mediapack.photo.renditions"])
+                self._pool = ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_ignore_sigint)
+            return self._pool
 
     def __enter__(self) -> Self:
         return self
@@ -72,7 +86,7 @@ class Workers:
         ``label`` (the file being worked on) names it if the pool breaks, here or in ``result``.
         """
         self._acquire()
-        if self._pool is None:
+        if self._start_pool() is None:
             future: Future = Future()
             try:
                 future.set_result(fn(*args))
@@ -109,6 +123,17 @@ class Workers:
         if self._cancelled.is_set():
             self._slots.release()
             raise Interrupted()
+
+
+def available_cpus() -> int:
+    """Return how many CPUs this process may use (its affinity mask, as a container or taskset sets it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def _ready() -> None:
+    """Do nothing in a worker: submitted at start so the pool is warm when the first photo arrives."""
 
 
 def _worker_died(label: object) -> BuildError:

@@ -43,8 +43,11 @@ _ORIENTATIONS = {2: (_T.FLIP_LEFT_RIGHT, 0), 3: (_T.ROTATE_180, 180), 4: (_T.FLI
 TURNS = {_T.TRANSPOSE, _T.ROTATE_270, _T.TRANSVERSE, _T.ROTATE_90}  # these swap width and height
 
 
-def probe_photo(path: Path, max_pixels: int) -> MediaInfo | None:
-    """Describe a photo as displayed; None if Pillow does not recognise the file as an image."""
+def probe_photo(path: Path, max_pixels: int, *, decode: bool = True) -> MediaInfo | None:
+    """Describe a photo as displayed; None if Pillow does not recognise the file as an image.
+
+    ``decode`` decodes it through to its end (a JPEG at an eighth of its size), which finds truncation.
+    """
     try:
         img = _open(path, max_pixels)
     except UnidentifiedImageError:
@@ -58,7 +61,8 @@ def probe_photo(path: Path, max_pixels: int) -> MediaInfo | None:
             raise InputError(f"{path}: {img.format} images are not accepted; use {_ACCEPTED}")
         width, height = _check_pixels(path, img, max_pixels)
         bit_depth = _bit_depth(path, img)
-        _load(path, img, _draft_size((width, height), 0, 0))  # a full decode finds truncation
+        if decode:
+            _load(path, img, _draft_size((width, height), 0, 0))  # a full decode finds truncation
         orientation = _orientation(img)
         fmt = img.format
         # pillow-heif turns HEIF upright as it opens it; say how far it turned, as for a JPEG.

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import BIDI_CONTROLS, InputError, is_control, single_line
-from ..files import write_atomic
+from ..files import file_digest, write_atomic
 
 CHECKSUMS = "SHA256SUMS"
 _SUM_LINE = re.compile(r"([0-9a-fA-F]{64}) [ *](.+)")
@@ -73,8 +73,11 @@ def format_sums(digests: Iterable[tuple[str, str]]) -> str:
 
 
 def sha256sums_text(entries: Iterable[tuple[str, Path]]) -> str:
-    """Return ``sha256sum -c`` lines ("<hex>  <name>") for the entries, sorted by name."""
-    return format_sums((name, sha256_of(path)) for name, path in entries)
+    """Return ``sha256sum -c`` lines ("<hex>  <name>") for the entries, sorted by name.
+
+    Digests come from files.file_digest: a file the packages already hashed is not read again.
+    """
+    return format_sums((name, file_digest(path)) for name, path in entries)
 
 
 

@@ -16,7 +16,7 @@ from urllib.parse import unquote
 
 from ..config import PackageProfile
 from ..errors import BuildError, InputError, UsageError, single_line
-from ..files import as_utc, atomic_writer
+from ..files import as_utc, atomic_writer, file_digest
 from ..model import Rendition
 from .checksums import (
     CHECKSUMS,
@@ -24,7 +24,6 @@ from .checksums import (
     check_arcname,
     files_under,
     format_sums,
-    sha256_of,
 )
 from .manifest import manifest_json
 
@@ -184,7 +183,7 @@ def write_packages(
                 if isinstance(source, bytes):
                     digests[source] = hashlib.sha256(source).hexdigest()
                 elif source not in digests:
-                    digests[source] = sha256_of(source)
+                    digests[source] = file_digest(source)
             sums = format_sums((name, digests[src]) for name, src in entries).encode("utf-8")
             with atomic_writer(target) as handle:
                 _write_zip(handle, entries, sums, date_time)
