@@ -86,7 +86,7 @@ def test_a_key_given_twice_is_a_problem_naming_both_lines(tmp_path: Path) -> Non
         """)
     assert problems_of(tmp_path) == [
         f"{tmp_path / 'story.md'}: headline: given twice (lines 2 and 4); keep one of them",
-        f"{tmp_path / 'story.md'}: caption: given twice (lines 8 and 10); keep one of them"]
+        f"{tmp_path / 'story.md'}: media[p].caption: given twice (lines 8 and 10); keep one of them"]
 
 
 def test_subtitles_or_a_poster_time_on_a_photo_are_problems(tmp_path: Path) -> None:
@@ -224,3 +224,95 @@ def test_a_caption_too_long_for_a_jpeg_segment_is_cut_there_only_with_a_warning(
     assert caption in (root / "article.txt").read_text(encoding="utf-8")
     embedded = embedded_caption(root / "media" / "p" / "thumb.jpg")
     assert 10_000 < len(embedded) < len(caption) and caption.startswith(embedded.removesuffix("…"))
+
+
+# --- what a first pass by a new user found ----------------------------------------------------------
+
+@pytest.mark.parametrize("bed", ["text", "photo", "silent video", "empty"])
+def test_check_probes_the_audio_bed(tmp_path: Path, bed: str) -> None:
+    make_photo(tmp_path / "p.jpg", (320, 240))
+    path = tmp_path / "bed.m4a"
+    if bed == "text":
+        path.write_text("not audio at all", encoding="utf-8")
+    elif bed == "photo":
+        make_photo(path, (64, 48), "JPEG")
+    elif bed == "silent video":
+        make_video(path, seconds=1.0, size=(160, 120), audio=False, extra=("-f", "mp4"))
+    else:
+        path.write_bytes(b"")
+    write_story(tmp_path, "headline: Bed\npublished: 2026-06-20T09:30:00Z\n"
+                          "compose: {slideshow: true, audio_bed: bed.m4a}\nmedia:\n"
+                          "  - {id: p, file: p.jpg, caption: c, credit: d, alt: a}\n")
+    (problem,) = problems_of(tmp_path)
+    assert problem.startswith(f"compose.audio_bed: {path}: ")
+
+
+def test_sizes_above_the_photo_give_every_format_they_ask_for(tmp_path: Path) -> None:
+    make_photo(tmp_path / "tall.jpg", (1400, 2000))
+    (tmp_path / "mediapack.toml").write_text(
+        '[photos.sizes]\nhuge = {long_edge = 4000, formats = ["jpg"]}\nxl = {long_edge = 3000, formats = ["webp"]}\n'
+        'small = 500\n', encoding="utf-8")
+    write_story(tmp_path, "headline: Tall\npublished: 2026-06-20T09:30:00Z\nmedia:\n"
+                          "  - {id: t, file: tall.jpg, caption: c, credit: d, alt: a}\n")
+    proc = run_cli("build", str(tmp_path), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 0, proc.stderr
+    folder = tmp_path / "out" / "tall" / "media" / "t"
+    assert sorted(p.name for p in folder.iterdir()) == ["small.jpg", "square.jpg", "xl.jpg", "xl.webp"]
+    from PIL import Image
+
+    for name in ("xl.jpg", "xl.webp"):
+        with Image.open(folder / name) as img:
+            assert img.size == (1400, 2000)
+
+
+def test_an_animation_too_small_for_video_is_published_as_its_still(tmp_path: Path) -> None:
+    from PIL import Image
+
+    frames = [Image.new("RGB", (15, 15), colour) for colour in ((255, 0, 0), (0, 0, 255))]
+    frames[0].save(tmp_path / "dot.gif", save_all=True, append_images=frames[1:], duration=200, loop=0)
+    write_story(tmp_path, "headline: Dot\npublished: 2026-06-20T09:30:00Z\nmedia:\n"
+                          "  - {id: dot, file: dot.gif, caption: c, credit: d, alt: a}\n")
+    assert warnings_of(tmp_path) == [(f"{tmp_path / 'story.md'}: media[dot]: dot.gif is an animation of 15x15, too "
+                                      "small to play as a video (at least 16 pixels each way): it is published as "
+                                      "its first frame")]
+    proc = run_cli("build", str(tmp_path), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 0, proc.stderr
+    assert not (tmp_path / "out" / "dot" / "media" / "dot" / "animation.mp4").exists()
+
+
+def test_an_impossible_date_names_its_key(tmp_path: Path) -> None:
+    write_story(tmp_path, "headline: H\npublished: 2026-13-01T10:00:00Z\n")
+    assert problems_of(tmp_path) == [(f"{tmp_path / 'story.md'}: published: not an ISO 8601 date-time like "
+                                      "2026-06-20T09:30:00Z: '2026-13-01T10:00:00Z'")]
+
+
+def test_a_date_a_zip_cannot_hold_is_a_warning(tmp_path: Path) -> None:
+    write_story(tmp_path, "headline: H\npublished: 1900-06-20T09:30:00Z\n")
+    assert warnings_of(tmp_path) == [(f"{tmp_path / 'story.md'}: published: is in 1900: zips hold dates from 1980 "
+                                      "to 2107 only, so their entries are dated 1980")]
+
+
+def test_a_poster_time_that_is_no_number_is_refused(tmp_path: Path) -> None:
+    clip_story(tmp_path, extra=", poster_at: .nan")
+    assert problems_of(tmp_path) == [(f"{tmp_path / 'story.md'}: media[clip].poster_at: must be a number of "
+                                      "seconds, 0 or more")]
+
+
+def test_a_file_given_as_the_story_says_what_a_story_folder_is(tmp_path: Path) -> None:
+    photo = make_photo(tmp_path / "photo.jpg", (64, 48))
+    proc = run_cli("build", str(photo), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == f"error: {photo}: is a file, not a story folder (a story folder holds story.md)"
+
+
+def test_a_batch_shows_a_stories_own_error_rather_than_a_slug_clash(tmp_path: Path) -> None:
+    good, broken = tmp_path / "good", tmp_path / "broken"
+    for folder in (good, broken):
+        make_photo(folder / "p.jpg", (64, 48))
+        write_story(folder, "headline: Same\npublished: 2026-06-20T09:30:00Z\nmedia:\n"
+                            "  - {id: p, file: p.jpg, caption: c, credit: d, alt: a}\n")
+    (broken / "mediapack.toml").write_text("[video]\ncrf = 99\n", encoding="utf-8")
+    proc = run_cli("build", str(good), str(broken), "--out", str(tmp_path / "out"), "--json")
+    first, second = json.loads(proc.stdout)["stories"]
+    assert first["ok"] and not second["ok"] and second["exit_code"] == 2
+    assert "video.crf" in second["errors"][1]

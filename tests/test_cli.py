@@ -219,6 +219,11 @@ def test_verify_of_something_that_is_no_output_exits_1_saying_so(tmp_path: Path)
     ("ftp://media.example.org/", "must start with https:// or http://"),
     ("https://user:secret@media.example.org/", "must not hold a user name or password"),
     ("https://media.example.org:port/", "has a port that is not a number"),
+    ("https://media.example.org:99999/", "has a port that is not a number from 1 to 65535"),
+    ("https://.org/", "names no valid host ('.org')"),
+    ("https://-bad-.org/", "names no valid host"),
+    ("https://media.example.org/%zz", "has a '%' that is not an escape like %20"),
+    ('https://media.example.org/"x"', "must not hold '\"'"),
 ])
 def test_a_base_url_that_would_make_broken_links_is_refused(tiny_story: Path, tmp_path: Path, url: str,
                                                              said: str) -> None:

@@ -134,3 +134,26 @@ def test_accepted_bitrates_and_rates_are_ones_ffmpeg_accepts(tmp_path: Path) -> 
     for sample_rate in AAC_RATES:
         run_ffmpeg("-f", "lavfi", "-i", "sine=duration=0.2", "-c:a", "aac", "-ar", str(sample_rate),
                    str(tmp_path / "x.m4a"))
+
+
+@pytest.mark.parametrize(("toml", "key", "said"), [
+    ('[video.ladder]\nposter = {height = 360, maxrate = "1M", bufsize = "2M"}\n', "video.ladder.poster",
+     "'poster' names another rendition (the poster, sprite, captions...); choose another name, such as 720p"),
+    ('[video.ladder]\nthumbnails = {height = 360}\n', "video.ladder.thumbnails", "'thumbnails' names another"),
+    ("[photos.sizes]\nsquare = 500\n", "photos.sizes.square", "'square' names another rendition"),
+    ("[photos.sizes]\nanimation = 500\n", "photos.sizes.animation", "'animation' names another rendition"),
+    ("[video.ladder]\n", "video.ladder", "must name at least one rung (it replaces the default ladder)"),
+    ("[photos.sizes]\n", "photos.sizes", "must name at least one size (it replaces the default list)"),
+    ('[video.ladder]\na = {height = 720}\nb = {height = 720}\n', "video.ladder.b.height",
+     "is 720, as video.ladder.a's: each rung needs a height of its own"),
+    ('[photos.sizes]\nbig = {long_edge = 2000, formats = ["jpeg"]}\n', "photos.sizes.big.formats",
+     'must be a list drawn from "jpg", "webp", "avif" (did you mean `jpg`?)'),
+    ('[video]\naudio_bitrate = "1G"\n', "video.audio_bitrate", "must be from 16k to 512k, not 1G"),
+])
+def test_names_and_tables_that_would_clash_or_vanish_are_refused(tmp_path: Path, toml: str, key: str,
+                                                                  said: str) -> None:
+    (tmp_path / "mediapack.toml").write_text(toml, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path)
+    found = {p.key: p.message for p in caught.value.problems}
+    assert found[key].startswith(said), found

@@ -49,26 +49,34 @@ def build_many(folders: Sequence[Path], out_dir: Path, load_settings: Callable[[
     """
     options = options or BuildOptions()
     folders = [story_folder(folder) for folder in folders]
-    slugs = {folder: _slug_of(folder) for folder in folders} if len(folders) > 1 else {folders[0]: None}
+    settings: dict[Path, Settings | MediapackError] = {}
+    for folder in folders:
+        try:
+            settings[folder] = load_settings(folder)
+        except MediapackError as exc:  # that story's own error, whatever its slug
+            settings[folder] = exc
+    slugs = {folder: _slug_of(folder) if len(folders) > 1 and isinstance(settings[folder], Settings) else None
+             for folder in folders}
     clashes = _clashes(slugs)
 
     with Workers(jobs) as workers:
         def build_one(folder: Path) -> Outcome:
             started = time.monotonic()
-            error: MediapackError | None = clashes.get(folder)
+            loaded = settings[folder]
+            error: MediapackError | None = loaded if isinstance(loaded, MediapackError) else clashes.get(folder)
             result = None
             try:
                 if error is None:
-                    settings = load_settings(folder)
-                    result = _unchanged(out_dir, folder, settings, options)
+                    result = _unchanged(out_dir, folder, loaded, options)
                     if result is None:
                         from .build import build  # the media libraries load only when there is work
 
-                        result = build(folder, out_dir, settings, options, reporter=reporter, workers=workers)
+                        result = build(folder, out_dir, loaded, options, reporter=reporter, workers=workers)
             except MediapackError as exc:
                 error = exc
             except OSError as exc:  # a full disk or an unwritable --out fails this story, not the batch
-                error = BuildError(single_line(f"{folder}: cannot build: {exc}"))
+                error = BuildError(single_line(f"{exc.filename or folder}: cannot write the output there: "
+                                               f"{exc.strerror or exc}"))
             except Exception as exc:  # a bug: show its traceback, then go on with the other stories
                 log.exception("%s: unexpected error", folder)
                 error = BuildError(single_line(

@@ -13,6 +13,7 @@ from .photo.decode import probe_photo, sniff_format
 from .probe import probe_file
 from .story.compose_request import SLIDESHOW, parse_compose
 from .story.read import apply_embedded_metadata, read_story
+from .video.animation import can_loop
 from .video.webvtt import parse_subtitles
 
 # Below this, ffmpeg's deinterlacer (bwdif) refuses the frames (its colour planes need 3 columns and 4
@@ -82,6 +83,16 @@ def check_compositions(story: Story, infos: dict[str, MediaInfo], settings: Sett
         findings.error(story.source, "compose.social", "asks for social cuts, but the story has no video")
     if request.slideshow and SLIDESHOW in infos:
         findings.error(story.source, f"media[{SLIDESHOW}].id", "is reserved for the slideshow; rename the item")
+    if request.audio_bed is not None:
+        bed = story.folder / request.audio_bed
+        try:
+            info = probe_file(bed, settings.photos.max_pixels)
+            check_size(bed, info.kind == PHOTO, settings)
+            check_video_limits(bed, info, settings)
+            if info.kind == PHOTO or not info.has_audio:
+                raise InputError(f"{bed}: has no audio stream to lay under the slideshow")
+        except InputError as exc:
+            findings.error(None, "compose.audio_bed", exc.message)
     return story
 
 
@@ -98,6 +109,10 @@ def check_media_fields(story: Story, infos: dict[str, MediaInfo], findings: Find
             if value is not None and name not in takes:
                 findings.error(story.source, f"{key}.{name}", f"is not for {info.kind}s, and {item.file} is a "
                                f"{info.kind}: take it out, or point file at the video it belongs to")
+        if info.kind == PHOTO and info.frames > 1 and not can_loop(info):
+            findings.warn(story.source, key, f"{item.file} is an animation of {info.width}x{info.height}, too "
+                          f"small to play as a video (at least {MIN_VIDEO_SIDE} pixels each way): it is "
+                          "published as its first frame")
         if info.kind == PHOTO:
             for name in fit_credit(item)[1]:
                 findings.warn(story.source, f"{key}.{name}", f"is {len(getattr(item, name))} characters: the "
@@ -171,5 +186,5 @@ def check_video_limits(path: Path, info: MediaInfo, settings: Settings) -> None:
 def needs_ffmpeg(checked: CheckedStory) -> bool:
     """Tell whether building the story runs ffmpeg: for video, audio, an animated photo or a composition."""
     kinds = {info.kind for info in checked.infos.values()}
-    animated = any(info.frames > 1 for info in checked.infos.values())
+    animated = any(can_loop(info) for info in checked.infos.values())
     return checked.story.compose is not None or animated or bool(kinds & {VIDEO, AUDIO})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-import os
+import re
 import signal
 import sys
 import tempfile
@@ -23,6 +23,10 @@ from .staging import LOCK_TIMEOUT
 
 if TYPE_CHECKING:
     from .batch import Outcome
+
+# A host name (each label letters, digits and inner hyphens) or an IPv4 address; IPv6 in brackets.
+_HOSTNAME = re.compile(r"(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?"
+                       r"|\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:]+")
 
 # Each command imports what it runs when it runs: `mediapack --help` and `mediapack verify` must not wait
 # for PyAV, Pillow, Jinja2, markdown-it or moviepy.
@@ -177,15 +181,27 @@ def base_url_problem(url: str) -> str | None:
     """Say what makes ``url`` unusable as --base-url (links are made by appending paths), or None."""
     if any(ch.isspace() or not ch.isprintable() for ch in url):
         return "must not hold spaces or control characters"
+    if bad := sorted(set(url) & set('"<>\\^`{|}')):
+        return f"must not hold {''.join(bad)!r}: characters a URL cannot carry unescaped"
+    if re.search(r"%(?![0-9A-Fa-f]{2})", url):
+        return "has a '%' that is not an escape like %20"
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http"):
         return "must start with https:// or http://"
     try:
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        port = parts.port
     except ValueError:
-        return "has a port that is not a number"
+        return "has a port that is not a number from 1 to 65535"
+    if port == 0:
+        return "has a port that is not a number from 1 to 65535"
     if not parts.hostname:
         return "must name a host, like https://media.example.org/stories"
+    try:  # a host in another script (médias.example.org) is checked as the DNS writes it
+        host = parts.hostname if parts.hostname.isascii() else parts.hostname.encode("idna").decode("ascii")
+    except UnicodeError:
+        host = ""
+    if not _HOSTNAME.fullmatch(host):
+        return f"names no valid host ({parts.hostname!r})"
     if parts.username or parts.password:
         return "must not hold a user name or password"
     if parts.query or parts.fragment or "?" in url or "#" in url:
@@ -197,11 +213,9 @@ def _usable_cache(folder: Path, warnings: list[str]) -> Path | None:
     """Return the cache folder if it can be written (or made); else warn and build without a cache."""
     existing = next((f for f in (folder, *folder.parents) if f.exists()), None)
     try:
-        if existing == folder:
-            with tempfile.TemporaryFile(dir=folder):
-                pass
-        elif existing is None or not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-            raise PermissionError(13, "Permission denied" if existing and existing.is_dir() else "Not a directory")
+        if existing is None or not existing.is_dir():
+            raise NotADirectoryError(20, "Not a directory")
+        tempfile.TemporaryDirectory(dir=existing).cleanup()  # the real reason: read-only, no permission...
     except OSError as exc:
         warnings.append(single_line(f"--cache {folder}: cannot write there ({exc.strerror or exc}); "
                                     "building without the cache"))

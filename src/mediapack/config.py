@@ -16,6 +16,11 @@ MAX_CONFIG_BYTES = 1_000_000
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
                 "placebo")
 H264_PROFILES = ("baseline", "main", "high")  # the 8-bit 4:2:0 profiles; renditions are yuv420p
+PHOTO_FORMATS = ("jpg", "webp", "avif")
+# Names a size or rung cannot take: the renditions beside them already have these file names.
+RESERVED_PHOTO_NAMES = frozenset({"square", "animation"})
+RESERVED_VIDEO_NAMES = frozenset({"poster", "poster-webp", "thumbnails", "thumbnails-vtt", "captions", "audio",
+                                  "animation", "hls", "master"})
 AAC_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000)  # ffmpeg's AAC
 
 
@@ -293,9 +298,14 @@ def _parse_sizes(value: Any, path: Path, findings: Findings) -> tuple[PhotoSize,
     """Parse ``[photos.sizes]``: ``name = edge`` or ``name = {long_edge = N, formats = [...]}``."""
     if not _is_table(value, "photos.sizes", path, findings):
         return ()
+    if not value:
+        findings.error(path, "photos.sizes", "must name at least one size (it replaces the default list)")
     sizes = []
     for name, spec in value.items():
         where = f"photos.sizes.{name}"
+        if name in RESERVED_PHOTO_NAMES or name.endswith(tuple(f"-{f}" for f in PHOTO_FORMATS)):
+            findings.error(path, where, f"{name!r} names another rendition; choose another name")
+            continue
         if isinstance(spec, int) and not isinstance(spec, bool):
             spec = {"long_edge": spec}
         if not isinstance(spec, dict):
@@ -307,8 +317,10 @@ def _parse_sizes(value: Any, path: Path, findings: Findings) -> tuple[PhotoSize,
         if not isinstance(edge, int) or isinstance(edge, bool) or not 16 <= edge <= 16384:
             findings.error(path, f"{where}.long_edge", "must be a whole number from 16 to 16384")
             continue
-        if not isinstance(formats, list) or not formats or any(f not in ("jpg", "webp", "avif") for f in formats):
-            findings.error(path, f"{where}.formats", 'must be a list drawn from "jpg", "webp", "avif"')
+        if not isinstance(formats, list) or not formats or any(f not in PHOTO_FORMATS for f in formats):
+            wrong = next((f for f in formats if f not in PHOTO_FORMATS), "") if isinstance(formats, list) else ""
+            findings.error(path, f"{where}.formats", 'must be a list drawn from "jpg", "webp", "avif"'
+                           + did_you_mean(str(wrong), PHOTO_FORMATS))
             continue
         sizes.append(PhotoSize(_safe_name(name, where, path, findings), edge, tuple(formats)))
     return tuple(sizes)
@@ -318,9 +330,15 @@ def _parse_ladder(value: Any, path: Path, findings: Findings) -> tuple[VideoRung
     """Parse ``[video.ladder]``: ``name = {height = N, maxrate = "3M", bufsize = "6M"}``."""
     if not _is_table(value, "video.ladder", path, findings):
         return ()
-    rungs = []
+    if not value:
+        findings.error(path, "video.ladder", "must name at least one rung (it replaces the default ladder)")
+    rungs: list[VideoRung] = []
     for name, spec in value.items():
         where = f"video.ladder.{name}"
+        if name in RESERVED_VIDEO_NAMES or name.startswith("social-"):
+            findings.error(path, where, f"{name!r} names another rendition (the poster, sprite, captions...); "
+                           "choose another name, such as 720p")
+            continue
         if not isinstance(spec, dict):
             findings.error(path, where, "must be a table with height, maxrate and bufsize")
             continue
@@ -333,6 +351,10 @@ def _parse_ladder(value: Any, path: Path, findings: Findings) -> tuple[VideoRung
             continue
         if bits_per_second(maxrate) is None or bits_per_second(bufsize) is None:
             findings.error(path, where, 'maxrate and bufsize must look like "3M" or "800k"')
+            continue
+        if twin := next((r.name for r in rungs if r.height == height), None):
+            findings.error(path, f"{where}.height", f"is {height}, as video.ladder.{twin}'s: each rung needs "
+                           "a height of its own")
             continue
         rungs.append(VideoRung(_safe_name(name, where, path, findings), height, maxrate, bufsize))
     return tuple(sorted(rungs, key=lambda r: -r.height))

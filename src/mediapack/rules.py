@@ -9,8 +9,8 @@ from dataclasses import Field, field
 from typing import Any
 
 Rule = Callable[[Any], "str | None"]  # the problem with a value, or None if it is fine
-_BITRATE = re.compile(r"(\d+(?:\.\d+)?)([kKM]?)")
-_BITRATE_UNITS = {"": 1, "k": 1000, "K": 1000, "M": 1_000_000}
+_BITRATE = re.compile(r"(\d+(?:\.\d+)?)([kKMG]?)")
+_BITRATE_UNITS = {"": 1, "k": 1000, "K": 1000, "M": 1_000_000, "G": 1_000_000_000}
 
 
 def setting(default: Any, rule: Rule | None = None) -> Any:

@@ -29,7 +29,7 @@ from .publish.manifest import make_manifest, write_manifest
 from .publish.packages import write_packages, zip_timestamp
 from .publish.page import write_article
 from .story.compose_request import SLIDESHOW
-from .video.animation import make_animation
+from .video.animation import can_loop, make_animation
 from .video.ladder import package_audio, transcode_video
 
 ORIGINALS = "originals"  # the folder of the story's own files inside a package
@@ -139,7 +139,7 @@ def loop_animations(ctx: BuildContext, media: list[BuiltMedia]) -> list[BuiltMed
     """Add a silent looping MP4 to each animated photo (GIF, WebP, APNG), from the cache if unchanged."""
     result = []
     for built in media:
-        if built.info.kind == PHOTO and built.info.frames > 1:
+        if built.info.kind == PHOTO and can_loop(built.info):
             key = animation_key(ctx.story, built.item, ctx.settings, ctx.ff)
             loops, cached = _cached_or_made(ctx, key, built.item.id, f"animation {built.item.id}",
                                             lambda progress, built=built: make_animation(

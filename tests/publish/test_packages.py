@@ -400,7 +400,7 @@ def test_verify_reports_a_zip_without_sums(tmp_path):
 def test_verify_reports_a_file_that_is_not_a_zip(tmp_path):
     fake = tmp_path / "z.zip"
     fake.write_bytes(b"PK\x03\x04 but not really a zip file at all")
-    assert verify(fake) == ["z.zip: not a zip file"]
+    assert verify(fake) == ["z.zip: damaged: it starts as a zip but cannot be read as one (cut short?)"]
 
 
 def test_verify_refuses_a_path_that_does_not_exist(tmp_path):

@@ -65,5 +65,6 @@ def test_an_animation_becomes_stills_of_its_first_frame_and_a_looping_video(tmp_
     page = (tmp_path / "out" / "loop" / "index.html").read_text(encoding="utf-8")
     assert ('<video class="animation" autoplay muted loop playsinline preload="auto" '
             'poster="media/loop/thumb.jpg"') in page
-    assert '<source src="media/loop/animation.mp4" type="video/mp4">' in page
+    assert ('<source src="media/loop/animation.mp4" type="video/mp4" '
+            'media="(prefers-reduced-motion: no-preference)">') in page
     assert "prefers-reduced-motion: reduce" in page

@@ -164,6 +164,9 @@ def test_max_fps_halves_a_high_rate_onto_a_common_one() -> None:
     video = replace(Settings().video, max_fps=30.0)
     assert target_fps(hd_info(frame_rate=59.94), video) == Fraction(30000, 1001)
     assert target_fps(hd_info(frame_rate=50.0), video) == Fraction(25)
+    # Far over the cap: the highest common rate under it that drops frames evenly.
+    assert target_fps(hd_info(frame_rate=1000.0), Settings().video) == Fraction(50)
+    assert target_fps(hd_info(frame_rate=240.0), Settings().video) == Fraction(60)
 
 
 def test_hdr_is_tone_mapped_once_at_the_top_rung_size() -> None:

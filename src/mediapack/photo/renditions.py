@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 from PIL import Image, ImageFilter, ImageOps
@@ -56,13 +57,15 @@ def _plan_sizes(sizes: tuple[PhotoSize, ...], full: tuple[int, int]
     """Pair each size with its pixel size; never upscale.
 
     The sizes above the photo collapse into one rendition at the photo's own size, named after the
-    smallest of them (a 1400x2000 photo gets large at 1400x2000), unless a size fits it exactly.
+    smallest of them (a 1400x2000 photo gets large at 1400x2000) in every format they ask for, unless
+    a size fits it exactly.
     """
     long_side = max(full)
     plan = [(s, _size_for_long_edge(full, s.long_edge)) for s in sizes if s.long_edge <= long_side]
     above = [s for s in sizes if s.long_edge > long_side]
     if above and all(size.long_edge != long_side for size, _ in plan):
-        plan.append((min(above, key=lambda s: s.long_edge), full))
+        formats = tuple(f for f in _ENCODINGS if any(f in s.formats for s in above))
+        plan.append((replace(min(above, key=lambda s: s.long_edge), formats=formats), full))
     return sorted(plan, key=lambda pair: -pair[0].long_edge)
 
 

@@ -158,7 +158,7 @@ def _verify_zip(path: Path) -> list[str]:
     except (zipfile.BadZipFile, OSError, ValueError):
         if not is_zip:
             raise InputError(f"{path}: neither an output folder nor a package zip") from None
-        return [f"{path.name}: not a zip file"]  # it says it is one: damaged, or cut short
+        return [f"{path.name}: damaged: it starts as a zip but cannot be read as one (cut short?)"]
     with archive:
         infos = [i for i in archive.infolist() if not i.is_dir()]
         names = [i.filename for i in infos]

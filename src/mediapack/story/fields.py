@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime, time
 from pathlib import Path, PurePosixPath
@@ -109,7 +110,7 @@ def media_list(value: Any, folder: Path, source: Path, findings: Findings) -> tu
                            f"larger than {MAX_SUBTITLE_BYTES // 1_000_000} MB")
         poster_at = entry.get("poster_at")
         if poster_at is not None and (isinstance(poster_at, bool) or not isinstance(poster_at, int | float)
-                                      or poster_at < 0):
+                                      or not math.isfinite(poster_at) or poster_at < 0):
             findings.error(source, prefix + "poster_at", "must be a number of seconds, 0 or more")
             poster_at = None
         if media_id is None or file is None:

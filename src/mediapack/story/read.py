@@ -26,6 +26,7 @@ LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 KNOWN_KEYS = {"headline", "slug", "standfirst", "byline", "section", "published", "updated",
               "language", "copyright", "media", "compose"}
 MAX_STORY_BYTES = 2_000_000
+ZIP_YEARS = (1980, 2107)  # what a zip entry's date can hold
 
 
 def slugify(text: str) -> str:
@@ -47,6 +48,9 @@ def read_story(folder: Path, findings: Findings) -> Story | None:
     """Parse ``folder/story.md``; record every problem in ``findings``; return None if unusable."""
     folder = folder.resolve()
     source = folder / STORY_FILE
+    if folder.is_file():
+        findings.error(folder, None, "is a file, not a story folder (a story folder holds story.md)")
+        return None
     if not folder.is_dir():
         findings.error(folder, None, "story folder not found")
         return None
@@ -110,7 +114,9 @@ def split_front_matter(text: str, source: Path, findings: Findings) -> tuple[dic
     loader = None
     try:
         loader = _FrontMatterLoader("".join(lines[1:end]))  # its reader refuses control characters at once
-        front = loader.get_single_data() or {}
+        node = loader.get_single_node()
+        duplicates = _duplicate_keys(node) if node is not None else []
+        front = (loader.construct_document(node) if node is not None else None) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 2})" if mark is not None else ""
@@ -128,7 +134,7 @@ def split_front_matter(text: str, source: Path, findings: Findings) -> tuple[dic
     finally:
         if loader is not None:
             loader.dispose()
-    for key, first, again in loader.duplicates:
+    for key, first, again in duplicates:
         findings.error(source, key, f"given twice (lines {first + 2} and {again + 2}); keep one of them")
     if not isinstance(front, dict):
         findings.error(source, None, "front matter must be a mapping of keys to values")
@@ -152,27 +158,61 @@ def _published(front: dict, source: Path, findings: Findings):
                  else "dated 1980-01-01 (set published, or SOURCE_DATE_EPOCH)")
         findings.warn(source, "published", f"missing: the zips' entries are {dated}")
         return None
-    return date_field(front, "published", source, findings)
+    published = date_field(front, "published", source, findings)
+    if published is not None and not ZIP_YEARS[0] <= published.year <= ZIP_YEARS[1]:
+        findings.warn(source, "published", f"is in {published.year}: zips hold dates from {ZIP_YEARS[0]} to "
+                      f"{ZIP_YEARS[1]} only, so their entries are dated {ZIP_YEARS[0] if published.year < 1980 else ZIP_YEARS[1]}")
+    return published
 
 
 class _FrontMatterLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, noting every key a mapping gives twice (PyYAML keeps the last silently)."""
+    """PyYAML's safe loader; an impossible date (2026-13-01) stays text, so its key is named."""
 
-    def __init__(self, stream: str):
-        super().__init__(stream)
-        self.duplicates: list[tuple[str, int, int]] = []  # (key, first line, repeated line), 0-based
+    def construct_yaml_timestamp(self, node):
+        try:
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, OverflowError):
+            return self.construct_scalar(node)  # date_field then says what is wrong, naming the key
 
-    def construct_mapping(self, node, deep=False):
-        seen: dict[object, int] = {}
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node, yaml.ScalarNode):
+
+_FrontMatterLoader.add_constructor("tag:yaml.org,2002:timestamp", _FrontMatterLoader.construct_yaml_timestamp)
+
+
+def _duplicate_keys(node, where: str = "", seen: set[int] | None = None) -> list[tuple[str, int, int]]:
+    """Return (key path, first line, repeated line) of every key a mapping gives twice (PyYAML keeps the last).
+
+    Each node is visited once, so an alias bomb costs no more than its text.
+    """
+    seen = set() if seen is None else seen
+    if id(node) in seen:
+        return []
+    seen.add(id(node))
+    found = []
+    if isinstance(node, yaml.MappingNode):
+        first: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
                 continue
-            key = key_node.value
-            if key in seen:
-                self.duplicates.append((single_line(str(key), 60), seen[key], key_node.start_mark.line))
+            key = single_line(str(key_node.value), 60)
+            path = f"{where}.{key}" if where else key
+            if key in first:
+                found.append((path, first[key], key_node.start_mark.line))
             else:
-                seen[key] = key_node.start_mark.line
-        return super().construct_mapping(node, deep=deep)
+                first[key] = key_node.start_mark.line
+            found += _duplicate_keys(value_node, path, seen)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, child in enumerate(node.value):
+            found += _duplicate_keys(child, f"{where}[{_item_name(child) or index}]", seen)
+    return found
+
+
+def _item_name(node) -> str | None:
+    """The id of a media item's mapping, to name it as the other problems do: media[ferry-video]."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if getattr(key_node, "value", None) == "id" and isinstance(value_node, yaml.ScalarNode):
+                return single_line(str(value_node.value), 60)
+    return None
 
 
 def apply_embedded_metadata(story: Story, findings: Findings, photo_ids: set[str]) -> Story:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from fractions import Fraction
 from itertools import accumulate
@@ -20,12 +21,23 @@ from .outputs import MP4, measure_mp4
 ANIMATION = "animation"  # the rendition's name and role; media/<id>/animation.mp4
 MAX_FPS = 30  # GIF delays are in 1/100 s; faster than this is not smoother on a page
 MAX_LONG_EDGE = 1280  # GIFs are rarely larger; a larger animation is scaled down to this
+MIN_SIDE = 16  # as for any video (check.MIN_VIDEO_SIDE): a smaller animation is published as its still
+
+
+def animation_size(info: MediaInfo) -> tuple[int, int]:
+    """Return the MP4's size: the animation's own, at most MAX_LONG_EDGE long, even sides (never larger)."""
+    scale = min(1.0, MAX_LONG_EDGE / max(info.width, info.height))
+    return (max(2, 2 * math.floor(info.width * scale / 2)), max(2, 2 * math.floor(info.height * scale / 2)))
+
+
+def can_loop(info: MediaInfo) -> bool:
+    """Tell whether an animated photo makes a video: as a video, at least MIN_SIDE pixels each way."""
+    return info.frames > 1 and min(animation_size(info)) >= MIN_SIDE
 
 
 def animation_plan(info: MediaInfo, delays: list[int]) -> tuple[tuple[int, int], Fraction, list[int]]:
     """Return the even output size, a constant frame rate and, per output frame, the source frame it shows."""
-    scale = min(1.0, MAX_LONG_EDGE / max(info.width, info.height))
-    size = (max(2, 2 * round(info.width * scale / 2)), max(2, 2 * round(info.height * scale / 2)))
+    size = animation_size(info)
     fps = Fraction(min(MAX_FPS, max(1, round(1000 / min(delays)))))
     ticks = max(1, round(sum(delays) * fps / 1000))
     starts = list(accumulate([0, *delays[:-1]]))  # when each source frame starts, in ms

@@ -93,9 +93,13 @@ def target_fps(info: MediaInfo, video: VideoSettings) -> Fraction:
         # Variable frame rate: the average sits below the rate of the smooth parts, so round up, never down.
         nearest = next((common for common in _COMMON_RATES if common >= rate), rate)
     cap = Fraction(video.max_fps).limit_denominator(1001) if video.max_fps > 0 else nearest
-    while nearest > cap and nearest / 2 >= _COMMON_RATES[0]:  # 59.94 capped at 30 becomes 29.97
-        nearest /= 2
-    return min(nearest, cap)
+    if nearest <= cap:
+        return nearest
+    # Over the cap: the highest common rate under it, one that divides the rate if one does, so frames are
+    # dropped evenly (59.94 capped at 30 becomes 29.97, 1000 at 60 becomes 50).
+    under = [common for common in _COMMON_RATES if common <= cap] or [cap]
+    even = [common for common in under if (nearest / common).denominator == 1]
+    return max(even or under)
 
 
 def build_ladder_args(source: Path, info: MediaInfo, ladder: Sequence[tuple[VideoRung, int, int]],
