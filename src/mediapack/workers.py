@@ -32,16 +32,27 @@ class Workers:
         self._cancelled = threading.Event()
         self._pool: ProcessPoolExecutor | None = None
         self._pool_lock = threading.Lock()
+        self._closed = False
 
     def warm(self) -> None:
-        """Start the process pool now (a build calls this before checking its story), if there is one."""
-        if self._start_pool() is not None:
-            self._pool.submit(_ready)  # the server and a worker start while the story is checked
+        """Start the process pool now, in the background, while the story is checked (if there is a pool).
+
+        Starting the forkserver and its first worker takes 0.2 s of waiting: it overlaps the check.
+        """
+        if self.jobs > 1 and self._pool is None:
+            threading.Thread(target=self._warm, name="warm-workers", daemon=True).start()
+
+    def _warm(self) -> None:
+        try:
+            if (pool := self._start_pool()) is not None:
+                pool.submit(_ready)
+        except (RuntimeError, OSError):  # shut down meanwhile (a cancel), or no process could start:
+            pass  # the first photo's submit says why
 
     def _start_pool(self) -> ProcessPoolExecutor | None:
         """Make the pool on first use: a run whose stories are all up to date never starts one."""
         with self._pool_lock:
-            if self._pool is None and self.jobs > 1 and not self._cancelled.is_set():
+            if self._pool is None and self.jobs > 1 and not self._cancelled.is_set() and not self._closed:
                 # forkserver, not fork: story threads may hold locks that a forked child would inherit held.
                 # The server imports the photo code once; each worker forks from it ready (0.3 s saved each).
                 context = multiprocessing.get_context("forkserver")
@@ -57,14 +68,18 @@ class Workers:
 
     def close(self) -> None:
         """Stop the process pool, dropping photos not yet started and waiting for running ones."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+        with self._pool_lock:
+            self._closed, pool = True, self._pool
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def cancel(self) -> None:
         """Ask every story to stop at its next check (ffmpeg is killed at its next progress report)."""
         self._cancelled.set()
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._pool_lock:
+            pool = self._pool
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def check(self) -> None:
         """Raise Interrupted if the run was cancelled."""
