@@ -36,11 +36,11 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from mediapack.compose.fonts import BOLD, REGULAR, font_file
 from mediapack.compose.slideshow import FADE_SECONDS, FPS, TITLE_SECONDS, make_slideshow
-from mediapack.config import Settings
 from mediapack.ffmpeg import locate_ffmpeg
 from mediapack.model import BuiltMedia, ComposeRequest, MediaItem, Story
 from mediapack.photo.renditions import make_photo_renditions
 from mediapack.probe import probe_file
+from mediapack.settings import Settings
 from mediapack.story.compose_request import FORMATS
 
 SETTINGS = Settings()

@@ -33,10 +33,10 @@ from pathlib import Path
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageStat
 
-from mediapack.config import PhotoSettings
 from mediapack.model import MediaItem
 from mediapack.photo.credit import xmp_packet
 from mediapack.photo.renditions import WEBP_METHOD, make_photo_renditions
+from mediapack.settings import PhotoSettings
 
 SETTINGS = PhotoSettings()  # the design's rendition set and qualities
 SQUARE = SETTINGS.square

@@ -42,10 +42,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from mediapack.config import Settings
 from mediapack.ffmpeg import locate_ffmpeg
 from mediapack.model import MediaItem
 from mediapack.probe import probe_av
+from mediapack.settings import Settings
 from mediapack.video.plan import FROM_1080, ladder_for, sprite_layout, target_fps
 
 SETTINGS = Settings()

@@ -8,18 +8,22 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from conftest import make_photo, make_video, run_cli, write_story
 from mediapack import cache as cache_module
+from mediapack import keys as keys_module
 from mediapack.build import build
-from mediapack.cache import CacheEntry, RenditionCache, rendition_key, without_credit
-from mediapack.config import PhotoSettings, PhotoSize, Settings, VideoRung, VideoSettings
+from mediapack.cache import CacheEntry, RenditionCache
 from mediapack.context import BuildOptions
 from mediapack.files import file_digest
+from mediapack.keys import rendition_key, without_credit
 from mediapack.model import MediaItem, Rendition
-from mediapack.photo.credit import splice_credit
+from mediapack.photo.credit import credit_metadata, splice_credit
 from mediapack.photo.metadata import read_embedded_metadata
-from mediapack.photo.renditions import make_photo_renditions
+from mediapack.photo.renditions import WEBP_METHOD, make_photo_renditions
+from mediapack.photo.splice import splice_metadata
+from mediapack.settings import PhotoSettings, PhotoSize, Settings, VideoRung, VideoSettings
 
 KEY = "ab" + "0" * 62
 REL = Path("media/x")
@@ -104,23 +108,32 @@ def test_the_key_follows_source_settings_and_algorithm_version(monkeypatch) -> N
     assert rendition_key("video", "d" * 64, FAST.video) == base
     assert rendition_key("video", "e" * 64, FAST.video) != base
     assert rendition_key("video", "d" * 64, replace(FAST.video, crf=30)) != base
-    monkeypatch.setitem(cache_module.ALGORITHM_VERSION, "video", cache_module.ALGORITHM_VERSION["video"] + 1)
+    monkeypatch.setitem(keys_module.ALGORITHM_VERSION, "video", keys_module.ALGORITHM_VERSION["video"] + 1)
     assert rendition_key("video", "d" * 64, FAST.video) != base
 
 
 @pytest.mark.parametrize("caption", ["Plain caption", "Ünïcødé & <xml> \"quotes\" ]]> \x00\x07 end",
                                      "long " * 600])
 def test_credit_added_to_a_credit_less_rendition_matches_a_direct_encode(tmp_path: Path, caption: str) -> None:
+    """Splicing EXIF and XMP gives the bytes Pillow writes when it encodes with them: no re-encode needed."""
     source = make_photo(tmp_path / "p.jpg", (500, 400))
     item = MediaItem("p", Path("p.jpg"), caption=caption, credit="Ann/Agency", alt="Alt <text>",
                      copyright="© 2026 Example", creator="Ann")
-    direct, _ = make_photo_renditions(item, source, tmp_path / "direct", FAST.photos)
     bare, _ = make_photo_renditions(without_credit(item), source, tmp_path / "bare", FAST.photos)
-    assert [r.path for r in direct] == [r.path for r in bare]
+    exif, xmp, _ = credit_metadata(item)
     for rendition in bare:
-        splice_credit(tmp_path / "bare" / rendition.path, item)
-        spliced = (tmp_path / "bare" / rendition.path).read_bytes()
-        assert spliced == (tmp_path / "direct" / rendition.path).read_bytes(), rendition.path
+        path = tmp_path / "bare" / rendition.path
+        with Image.open(path) as img:
+            pixels = img.copy()
+            options = {"quality": FAST.photos.jpeg_quality, "optimize": True, "progressive": True} \
+                if img.format == "JPEG" else {"quality": FAST.photos.webp_quality, "method": WEBP_METHOD}
+            direct = tmp_path / f"direct-{path.name}"
+            encoded_bare = tmp_path / f"bare-{path.name}"
+            pixels.save(encoded_bare, img.format, icc_profile=b"", **options)
+            pixels.save(direct, img.format, icc_profile=b"", exif=exif, xmp=xmp, **options)
+        spliced = splice_metadata(encoded_bare.read_bytes(), exif.tobytes(), xmp)
+        assert spliced == direct.read_bytes(), rendition.path
+    splice_credit(tmp_path / "bare" / "media" / "p" / "medium.webp", item)
     found = read_embedded_metadata(tmp_path / "bare" / "media" / "p" / "medium.webp")
     assert found.credit == "Ann/Agency" and found.alt == "Alt <text>"
 
@@ -178,7 +191,7 @@ def test_a_video_ladder_change_re_encodes_only_the_video(warm: dict, tmp_path: P
 
 
 def test_an_algorithm_version_bump_invalidates_only_its_kind(warm: dict, tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setitem(cache_module.ALGORITHM_VERSION, "video", cache_module.ALGORITHM_VERSION["video"] + 1)
+    monkeypatch.setitem(keys_module.ALGORITHM_VERSION, "video", keys_module.ALGORITHM_VERSION["video"] + 1)
     result = build(warm["story"], tmp_path / "out", FAST, BuildOptions(cache_dir=warm["base"] / "cache"))
     assert (result.built, result.cached) == (warm["counts"]["v"], warm["counts"]["p"])
 
@@ -226,3 +239,70 @@ def test_file_digest_reads_the_bytes(tmp_path: Path) -> None:
     path = tmp_path / "f"
     path.write_bytes(b"abc")
     assert file_digest(path) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+
+# --- verified when read, pruned by use -----------------------------------------------------------
+
+def test_a_damaged_entry_is_never_published_it_is_made_again_with_a_warning(tmp_path: Path) -> None:
+    story = mixed_story(tmp_path / "story")
+    cache = tmp_path / "cache"
+    first = build(story, tmp_path / "a", FAST, BuildOptions(cache_dir=cache))
+    [video] = [p for p in cache.rglob("240p.mp4")]
+    data = bytearray(video.read_bytes())
+    data[len(data) // 2: len(data) // 2 + 4] = b"\xde\xad\xbe\xef"  # same size: only a digest sees it
+    video.write_bytes(bytes(data))
+    again = build(story, tmp_path / "b", FAST, BuildOptions(cache_dir=cache))
+    assert again.built > 0  # the video's files were made again
+    (warning,) = [w for w in again.warnings if w.startswith("cache:")]
+    assert warning == ("cache: the entry for media/v was damaged (240p.mp4 does not match its digest); it was "
+                       "discarded and the files made again")
+    made = (tmp_path / "b" / again.slug / "media" / "v" / "240p.mp4").read_bytes()
+    assert made == (tmp_path / "a" / first.slug / "media" / "v" / "240p.mp4").read_bytes()
+    assert run_cli("verify", str(tmp_path / "b" / again.slug)).returncode == 0
+    third = build(story, tmp_path / "c", FAST, BuildOptions(cache_dir=cache))
+    assert third.built == 0 and not [w for w in third.warnings if w.startswith("cache:")]  # replaced, good again
+
+
+def test_entries_from_before_digests_are_made_again(tmp_path: Path) -> None:
+    made, entry = entry_files(tmp_path, "a.jpg")
+    cache = RenditionCache(tmp_path / "cache")
+    cache.store(KEY, made, entry)
+    record = tmp_path / "cache" / KEY[:2] / KEY / "entry.json"
+    data = json.loads(record.read_text())
+    del data["digests"]
+    record.write_text(json.dumps(data))
+    assert cache.fetch(KEY, tmp_path / "t", REL) is None
+    assert cache.warnings and "older mediapack" in cache.warnings[0]
+
+
+def test_prune_removes_entries_unused_for_long_then_the_least_recently_used(tmp_path: Path) -> None:
+    import os
+    import time
+
+    cache = RenditionCache(tmp_path / "cache")
+    keys = [f"{i:02x}" + "1" * 62 for i in range(4)]
+    for index, key in enumerate(keys):
+        made, entry = entry_files(tmp_path / key, "a.jpg")
+        cache.store(key, made, entry)
+        used = time.time() - (40 - index * 10) * 86400  # 40, 30, 20 and 10 days ago
+        os.utime(tmp_path / "cache" / key[:2] / key / "entry.json", (used, used))
+    assert cache.fetch(keys[0], tmp_path / "t", REL) is not None  # used just now: no longer the oldest
+    pruned = cache.prune(older_than=25 * 86400)
+    assert (pruned.removed, pruned.kept) == (1, 3)
+    assert not (tmp_path / "cache" / keys[1][:2] / keys[1]).exists()
+    one = pruned.kept_bytes // 3
+    pruned = cache.prune(max_bytes=one + 10)  # room for one entry: the most recently used stays
+    assert (pruned.removed, pruned.kept) == (2, 1)
+    assert (tmp_path / "cache" / keys[0][:2] / keys[0]).exists()
+
+
+def test_the_prune_command(tmp_path: Path) -> None:
+    made, entry = entry_files(tmp_path, "a.jpg")
+    RenditionCache(tmp_path / "cache").store(KEY, made, entry)
+    proc = run_cli("cache", "prune", "--cache", str(tmp_path / "cache"), "--older-than", "30d")
+    assert proc.returncode == 0 and "0 entries removed" in proc.stderr and "1 kept" in proc.stderr
+    proc = run_cli("cache", "prune", "--cache", str(tmp_path / "cache"), "--max-size", "0B")
+    assert proc.returncode == 0 and "1 entries removed" in proc.stderr
+    bad = run_cli("cache", "prune", "--cache", str(tmp_path / "cache"), "--older-than", "soon")
+    assert bad.returncode == 2 and "--older-than must be a time like 12h or 30d" in bad.stderr
+    assert run_cli("cache", "prune", "--cache", str(tmp_path / "cache")).returncode == 2

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from conftest import run_ffmpeg
-from mediapack.config import AAC_RATES, H264_PROFILES, X264_PRESETS, Settings, load_settings
+from mediapack.config import load_settings
 from mediapack.errors import ConfigError
 from mediapack.rules import bits_per_second
+from mediapack.settings import AAC_RATES, H264_PROFILES, X264_PRESETS, Settings
 
 
 def test_defaults_without_any_file(tmp_path: Path) -> None:

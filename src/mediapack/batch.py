@@ -9,11 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import Settings
 from .context import BuildOptions, Reporter
 from .errors import BuildError, Findings, InputError, MediapackError, single_line
 from .model import BuildResult
 from .records import up_to_date
+from .settings import Settings
 from .workers import Workers
 
 log = logging.getLogger(__name__)

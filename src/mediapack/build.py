@@ -7,21 +7,21 @@ from pathlib import Path
 
 from .cache import RenditionCache
 from .check import check_story, needs_ffmpeg
-from .config import Settings
 from .context import BuildContext, BuildOptions, Reporter
 from .ffmpeg import locate_ffmpeg
 from .model import BuildResult
 from .publish.body import render_body
 from .publish.checksums import write_checksums
 from .records import check_owner, record_build
+from .settings import Settings
 from .stages import (
     PhotoRenders,
     compose_slideshow,
+    credit_files,
     cut_social,
     encode_media,
     in_story_order,
     loop_animations,
-    splice_credits,
     title_links,
     write_story_files,
     write_story_packages,
@@ -50,15 +50,16 @@ def build(folder: Path, out_dir: Path, settings: Settings, options: BuildOptions
     with story_lock(out_dir, story.slug, options.lock_timeout, reporter.note, workers.check):
         check_owner(out_dir, story.slug, story.folder, force=options.force)  # never another story's output
         with staging_folder(out_dir, story.slug) as staging:
-            ctx = BuildContext(story, checked.infos, settings, staging, ff, RenditionCache(options.cache_dir),
-                               reporter, workers, options.base_url)
+            cache = RenditionCache(options.cache_dir)
+            ctx = BuildContext(story, checked.infos, settings, staging, ff, cache, reporter, workers,
+                               options.base_url)
             with PhotoRenders(ctx) as photos:  # in the worker pool, while videos encode here
                 media = encode_media(ctx)  # videos and audio, one at a time
                 media = cut_social(ctx, media)  # compose.social: 9:16 and 1:1 cuts of each video
                 media = in_story_order(ctx, photos.results().values(), media)
             media = loop_animations(ctx, media)  # a looping MP4 of each animated GIF, WebP or PNG
-            media = splice_credits(ctx, media)  # caption, credit and rights into the photo files
-            media += compose_slideshow(ctx, media)  # compose.slideshow: made from the credited photos
+            media += compose_slideshow(ctx, media)  # compose.slideshow: made from the photos
+            media = credit_files(ctx, media)  # caption, credit and rights into every file, no re-encode
             media = title_links(media)
             body = render_body(story, media, options.base_url)
             # Inside the zips the page and manifest list no packages: a package cannot describe its own size.
@@ -74,7 +75,7 @@ def build(folder: Path, out_dir: Path, settings: Settings, options: BuildOptions
             packages=tuple(final / p.path for p in packages),
             built=sum(len(m.renditions) - m.from_cache for m in media),
             cached=sum(m.from_cache for m in media),
-            warnings=tuple(str(w) for w in checked.warnings),
+            warnings=(*(str(w) for w in checked.warnings), *cache.warnings),
             seconds=round(time.monotonic() - started, 3),
         )
         record_build(out_dir, story, settings, options, result)  # whose output this is, and made from what

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .config import Settings
 from .errors import Findings, InputError, Problem
 from .model import AUDIO, PHOTO, VIDEO, MediaInfo, Story
-from .photo.credit import fit_credit
+from .photo.credit import fit_credit, iim_cuts
 from .photo.decode import probe_photo, sniff_format
 from .probe import probe_file
+from .settings import Settings
 from .story.compose_request import SLIDESHOW, parse_compose
 from .story.read import apply_embedded_metadata, read_story
 from .video.animation import can_loop
@@ -43,6 +43,7 @@ def check_story(folder: Path, settings: Settings, *, strict: bool = False, decod
     if story is not None:
         photos = {media_id for media_id, info in infos.items() if info.kind == PHOTO}
         story = apply_embedded_metadata(story, findings, photos)
+        story = apply_rights_defaults(story, settings)
         story = check_compositions(story, infos, settings, findings)
         check_media_fields(story, infos, findings)
     strict = strict or settings.strict
@@ -65,6 +66,18 @@ def _decode_photos(story: Story, infos: dict[str, MediaInfo], settings: Settings
                 probe_photo(info.path, settings.photos.max_pixels)
             except InputError as exc:
                 findings.error(None, f"media[{media_id}]", exc.message)
+
+
+def apply_rights_defaults(story: Story, settings: Settings) -> Story:
+    """Give each item without a licence its story's, else the [rights] settings' (URLs)."""
+    def default(item_value: str | None, story_value: str | None, setting: str) -> str | None:
+        return item_value or story_value or setting or None
+
+    items = tuple(replace(item, license=default(item.license, story.license, settings.rights.license),
+                          acquire_license_page=default(item.acquire_license_page, story.acquire_license_page,
+                                                       settings.rights.acquire_license_page))
+                  for item in story.media)
+    return replace(story, media=items)
 
 
 def check_compositions(story: Story, infos: dict[str, MediaInfo], settings: Settings,
@@ -114,6 +127,9 @@ def check_media_fields(story: Story, infos: dict[str, MediaInfo], findings: Find
                           f"small to play as a video (at least {MIN_VIDEO_SIDE} pixels each way): it is "
                           "published as its first frame")
         if info.kind == PHOTO:
+            for name in iim_cuts(item):
+                findings.warn(story.source, f"{key}.{name}", "is longer than IPTC IIM allows, so the IIM copy in "
+                              "the JPEG files is cut (XMP and EXIF hold it whole)")
             for name in fit_credit(item)[1]:
                 findings.warn(story.source, f"{key}.{name}", f"is {len(getattr(item, name))} characters: the "
                               "photo files embed only its start (a JPEG metadata segment holds 64 KB); the "

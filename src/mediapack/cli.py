@@ -10,7 +10,6 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
-from urllib.parse import urlsplit
 
 import typer
 
@@ -18,15 +17,13 @@ from . import __version__
 from .config import load_settings
 from .errors import InputError, MediapackError, UsageError, VerificationError, single_line
 from .files import json_text
+from .rules import url_problem
 from .signals import stop_on_signals
 from .staging import LOCK_TIMEOUT
 
 if TYPE_CHECKING:
     from .batch import Outcome
 
-# A host name (each label letters, digits and inner hyphens) or an IPv4 address; IPv6 in brackets.
-_HOSTNAME = re.compile(r"(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?"
-                       r"|\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:]+")
 
 # Each command imports what it runs when it runs: `mediapack --help` and `mediapack verify` must not wait
 # for PyAV, Pillow, Jinja2, markdown-it or moviepy.
@@ -179,34 +176,10 @@ def _summary(outcome: Outcome, exit_code: int | None = None) -> dict:
 
 def base_url_problem(url: str) -> str | None:
     """Say what makes ``url`` unusable as --base-url (links are made by appending paths), or None."""
-    if any(ch.isspace() or not ch.isprintable() for ch in url):
-        return "must not hold spaces or control characters"
-    if bad := sorted(set(url) & set('"<>\\^`{|}')):
-        return f"must not hold {''.join(bad)!r}: characters a URL cannot carry unescaped"
-    if re.search(r"%(?![0-9A-Fa-f]{2})", url):
-        return "has a '%' that is not an escape like %20"
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http"):
-        return "must start with https:// or http://"
-    try:
-        port = parts.port
-    except ValueError:
-        return "has a port that is not a number from 1 to 65535"
-    if port == 0:
-        return "has a port that is not a number from 1 to 65535"
-    if not parts.hostname:
-        return "must name a host, like https://media.example.org/stories"
-    try:  # a host in another script (médias.example.org) is checked as the DNS writes it
-        host = parts.hostname if parts.hostname.isascii() else parts.hostname.encode("idna").decode("ascii")
-    except UnicodeError:
-        host = ""
-    if not _HOSTNAME.fullmatch(host):
-        return f"names no valid host ({parts.hostname!r})"
-    if parts.username or parts.password:
-        return "must not hold a user name or password"
-    if parts.query or parts.fragment or "?" in url or "#" in url:
+    problem = url_problem(url)
+    if problem is None and ("?" in url or "#" in url):
         return "must not hold a query (?) or a fragment (#): links are made by adding paths to it"
-    return None
+    return problem
 
 
 def _usable_cache(folder: Path, warnings: list[str]) -> Path | None:
@@ -264,6 +237,52 @@ def check_command(
                          f"{len(checked.warnings)} warning(s))", 1000))
     if worst:
         raise typer.Exit(worst)
+
+
+cache_app = typer.Typer(help="Look after the rendition cache.", no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(cache_app, name="cache")
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([KMGT]?B?)", re.IGNORECASE)
+_BYTES = {"": 1, "B": 1, "K": 1e3, "KB": 1e3, "M": 1e6, "MB": 1e6, "G": 1e9, "GB": 1e9, "T": 1e12, "TB": 1e12}
+
+
+@cache_app.command("prune")
+def cache_prune_command(
+    cache: Annotated[Path, typer.Option(envvar="MEDIAPACK_CACHE", file_okay=False,
+                                        help="The cache folder (as build's --cache).")] = Path(".mediapack-cache"),
+    older_than: Annotated[str | None, typer.Option(help="Remove entries no build has used for this long: "
+                                                   "90m, 12h, 30d, 8w.")] = None,
+    max_size: Annotated[str | None, typer.Option(help="Then remove the least recently used entries until the "
+                                                 "cache is no larger than this: 500MB, 20GB.")] = None,
+    verbose: Verbose = False,
+) -> None:
+    """Remove cache entries unused for a while, or the least recently used past a size; others stay valid."""
+    from .cache import RenditionCache
+
+    _log_to_stderr(verbose)
+    if older_than is None and max_size is None:
+        raise UsageError("say what to prune: --older-than 30d, --max-size 20GB, or both")
+    age = _parse(older_than, _DURATION, _SECONDS, "--older-than", "a time like 12h or 30d")
+    size = _parse(max_size, _SIZE, _BYTES, "--max-size", "a size like 500MB or 20GB")
+    if not cache.is_dir():
+        raise InputError(f"{cache}: no cache folder here (give --cache, or set MEDIAPACK_CACHE)")
+    done = RenditionCache(cache).prune(older_than=age, max_bytes=int(size) if size is not None else None)
+    _err(f"pruned {cache}: {done.removed} entries removed ({_megabytes(done.freed_bytes)}), {done.kept} kept "
+         f"({_megabytes(done.kept_bytes)})")
+
+
+def _parse(text: str | None, pattern: re.Pattern, units: dict, option: str, like: str) -> float | None:
+    if text is None:
+        return None
+    match = pattern.fullmatch(text.strip())
+    if not match or match[2].upper() not in {u.upper() for u in units}:
+        raise UsageError(f"{option} must be {like}, not {single_line(text, 40)!r}")
+    return float(match[1]) * {u.upper(): v for u, v in units.items()}[match[2].upper()]
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
 
 
 @app.command("verify")

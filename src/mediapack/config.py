@@ -1,159 +1,31 @@
-"""Settings as frozen dataclasses, loaded from mediapack.toml files with every problem reported at once."""
+"""mediapack.toml files found and loaded into Settings, with every problem reported at once."""
 
 from __future__ import annotations
 
 import math
 import tomllib
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import fields, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from .errors import ConfigError, Findings, shown
-from .rules import between, bitrate, bits_per_second, did_you_mean, one_of, rule_of, setting
+from .rules import bits_per_second, did_you_mean, rule_of
+from .settings import (
+    LIMITS,
+    PHOTO_FORMATS,
+    RESERVED_PHOTO_NAMES,
+    RESERVED_VIDEO_NAMES,
+    PackageProfile,
+    PhotoSize,
+    Settings,
+    VideoRung,
+)
 
 CONFIG_NAME = "mediapack.toml"
 MAX_CONFIG_BYTES = 1_000_000
-X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
-                "placebo")
-H264_PROFILES = ("baseline", "main", "high")  # the 8-bit 4:2:0 profiles; renditions are yuv420p
-PHOTO_FORMATS = ("jpg", "webp", "avif")
-# Names a size or rung cannot take: the renditions beside them already have these file names.
-RESERVED_PHOTO_NAMES = frozenset({"square", "animation"})
-RESERVED_VIDEO_NAMES = frozenset({"poster", "poster-webp", "thumbnails", "thumbnails-vtt", "captions", "audio",
-                                  "animation", "hls", "master"})
-AAC_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000)  # ffmpeg's AAC
-
-
-def _aac_rate(value: int) -> str | None:
-    if value in AAC_RATES:
-        return None
-    nearest = min(AAC_RATES, key=lambda rate: abs(rate - value))
-    return f"must be a sample rate AAC takes ({', '.join(map(str, AAC_RATES))}), not {value} (did you mean {nearest}?)"
-
-
-@dataclass(frozen=True)
-class PhotoSize:
-    """One photo rendition: its name, long edge in pixels and output formats."""
-
-    name: str
-    long_edge: int
-    formats: tuple[str, ...] = ("jpg",)
-
-
-@dataclass(frozen=True)
-class PhotoSettings:
-    """The [photos] table: sizes, the square crop, encoder qualities and input limits."""
-
-    sizes: tuple[PhotoSize, ...] = (
-        PhotoSize("large", 2048, ("jpg",)),
-        PhotoSize("medium", 1024, ("jpg", "webp")),
-        PhotoSize("small", 640, ("jpg", "webp")),
-        PhotoSize("thumb", 320, ("jpg",)),
-    )
-    square: int = setting(300, between(0, 4096, " px"))  # edge of the square crop; 0 turns it off
-    jpeg_quality: int = setting(85, between(1, 95))  # Pillow: above 95 only grows files
-    webp_quality: int = setting(80, between(0, 100))
-    avif_quality: int = setting(60, between(0, 100))
-    max_pixels: int = 100_000_000  # decompression-bomb guard
-    max_bytes: int = 500_000_000  # a larger photo file is refused before it is read
-
-
-@dataclass(frozen=True)
-class VideoRung:
-    """One rung of the ladder: its name, the short side in pixels and rate caps."""
-
-    name: str
-    height: int
-    maxrate: str
-    bufsize: str
-
-
-@dataclass(frozen=True)
-class VideoSettings:
-    """The [video] table: the ladder, x264 and AAC settings, posters, sprite, loudness and input limits."""
-
-    ladder: tuple[VideoRung, ...] = (
-        VideoRung("1080p", 1080, "6M", "12M"),
-        VideoRung("720p", 720, "3M", "6M"),
-        VideoRung("480p", 480, "1500k", "3M"),
-        VideoRung("360p", 360, "800k", "1600k"),
-    )
-    preset: str = setting("veryfast", one_of(*X264_PRESETS))
-    # At veryfast, ladder rungs of 1080+ lines use subme 1 at crf + 0.5 (video.plan.FROM_1080).
-    crf: int = setting(23, between(0, 51))
-    profile: str = setting("high", one_of(*H264_PROFILES))
-    audio_bitrate: str = setting("128k", bitrate(16_000, 512_000))  # AAC stereo
-    audio_rate: int = setting(48000, _aac_rate)
-    keyframe_seconds: float = setting(2.0, between(0.1, 20, " s"))
-    max_fps: float = setting(60.0, between(1, 240))
-    thumbnail_interval: float = setting(5.0, between(0.1, 3600, " s"))  # seconds between sprite tiles
-    thumbnail_width: int = setting(160, between(16, 1920, " px"))
-    thumbnail_columns: int = setting(5, between(1, 100))
-    poster_quality: int = setting(3, between(2, 31))  # ffmpeg -q:v for the JPEG poster (2 best .. 31 worst)
-    poster_webp_quality: int = setting(80, between(0, 100))  # libwebp quality for poster.webp (0 worst .. 100 best)
-    # EBU R128 loudness normalisation of the audio, in the same ffmpeg pass. Off by default: it reshapes
-    # the dynamics of the source's sound, which a newsroom should choose, not find.
-    loudness: bool = False
-    # Integrated LUFS when loudness is on; -16 suits the web.
-    loudness_target: float = setting(-16.0, between(-70, -5, " LUFS"))
-    # Limits for untrusted sources (audio too): beyond them a file is refused, not encoded.
-    max_pixels: int = 8192 * 4320  # displayed width x height: 8K
-    max_duration: float = 4 * 3600.0  # seconds
-    max_bytes: int = 20_000_000_000  # a larger file is refused before it is read
-
-
-@dataclass(frozen=True)
-class PackageProfile:
-    """A zip of the story: which output paths (glob patterns) go in it."""
-
-    name: str
-    include: tuple[str, ...]
-    exclude: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class FFmpegSettings:
-    """The [ffmpeg] table: which binary, its timeouts and x264 threads."""
-
-    path: str = ""  # empty: MEDIAPACK_FFMPEG, then imageio-ffmpeg's bundled binary
-    timeout: float = 600.0  # floor, in seconds, for any one ffmpeg run
-    timeout_per_second: float = 20.0  # added per second of source media
-    # x264 threads per encoder (the ladder gives smaller rungs fewer; 0 lets ffmpeg choose). Only 1 keeps
-    # encodes byte-identical: with more, x264's maxrate/bufsize control depends on thread timing. The
-    # ladder's rungs encode side by side, so on a few cores 1 costs little time (see benchmarks/README.md).
-    threads: int = setting(1, between(0, 64))
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Every setting, merged from the mediapack.toml files that apply to a story."""
-
-    photos: PhotoSettings = field(default_factory=PhotoSettings)
-    video: VideoSettings = field(default_factory=VideoSettings)
-    ffmpeg: FFmpegSettings = field(default_factory=FFmpegSettings)
-    packages: tuple[PackageProfile, ...] = (
-        PackageProfile("web", ("index.html", "embed.html", "article.txt", "manifest.json", "media/**")),
-        PackageProfile("full", ("**",)),
-    )
-    strict: bool = False
-    # The [compose] table and the file it came from; checked against each story (its audio_bed lives there).
-    compose: tuple[Path, dict[str, Any]] | None = None
-    sources: tuple[Path, ...] = ()  # the config files that were read, outermost first
-
-
-# Limits a story folder's own mediapack.toml may lower but not raise: it arrives with the untrusted story.
-LIMITS = ("photos.max_pixels", "photos.max_bytes", "video.max_pixels", "video.max_duration", "video.max_bytes",
-          "ffmpeg.timeout", "ffmpeg.timeout_per_second")
 # Zero would refuse every file or time every run out (timeout_per_second may be 0: a fixed timeout).
 _POSITIVE = {"max_pixels", "max_bytes", "max_duration", "timeout"}
 _SIGNED = {"loudness_target"}  # the one setting that may be negative
-_Limited = TypeVar("_Limited", "PhotoSettings", "VideoSettings")
-
-
-def without_limits(settings: _Limited) -> _Limited:
-    """Return photo or video settings with the input limits zeroed, for cache keys: limits change no output."""
-    return replace(settings, **{name: type(getattr(settings, name))(0) for name in ("max_pixels", "max_bytes",
-                                "max_duration") if hasattr(settings, name)})
 
 
 def find_config_files(story_folder: Path) -> list[Path]:
@@ -204,7 +76,7 @@ def load_settings(story_folder: Path | None = None, config: Path | None = None, 
 
 
 def _apply(settings: Settings, data: dict[str, Any], path: Path, findings: Findings) -> Settings:
-    known = {"photos", "video", "ffmpeg", "packages", "strict", "compose"}
+    known = {"photos", "video", "ffmpeg", "rights", "packages", "strict", "compose"}
     for key in sorted(set(data) - known):
         findings.error(path, key, f"unknown setting{did_you_mean(key, known)} (known: {', '.join(sorted(known))})")
     photos, video, ffmpeg = settings.photos, settings.video, settings.ffmpeg
@@ -223,6 +95,9 @@ def _apply(settings: Settings, data: dict[str, Any], path: Path, findings: Findi
             video = replace(video, ladder=_parse_ladder(ladder, path, findings) or video.ladder)
     if "ffmpeg" in data and _is_table(data["ffmpeg"], "ffmpeg", path, findings):
         ffmpeg = _merge_scalars(ffmpeg, data["ffmpeg"], "ffmpeg", path, findings)
+    rights = settings.rights
+    if "rights" in data and _is_table(data["rights"], "rights", path, findings):
+        rights = _merge_scalars(rights, data["rights"], "rights", path, findings)
     if "packages" in data and _is_table(data["packages"], "packages", path, findings):
         packages = _parse_packages(data["packages"], packages, path, findings)
     strict = settings.strict
@@ -234,8 +109,8 @@ def _apply(settings: Settings, data: dict[str, Any], path: Path, findings: Findi
     compose = settings.compose
     if "compose" in data and _is_table(data["compose"], "compose", path, findings):
         compose = (path, dict(data["compose"]))
-    return replace(settings, photos=photos, video=video, ffmpeg=ffmpeg, packages=packages, strict=strict,
-                   compose=compose)
+    return replace(settings, photos=photos, video=video, ffmpeg=ffmpeg, rights=rights, packages=packages,
+                   strict=strict, compose=compose)
 
 
 def _check_story_config(before: Settings, after: Settings, data: dict[str, Any], path: Path,

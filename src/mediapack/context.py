@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .config import Settings
 from .model import MediaInfo, MediaItem, Story, rendition_dir
+from .settings import Settings
 from .staging import LOCK_TIMEOUT
 
 if TYPE_CHECKING:  # only types here: records.py reads BuildOptions without loading the media libraries

@@ -9,9 +9,9 @@ import PIL
 import pillow_heif
 from PIL import features
 
-from .config import Settings
 from .errors import EnvironmentProblem
 from .ffmpeg import encoders, locate_ffmpeg
+from .settings import Settings
 
 REQUIRED_ENCODERS = {
     "libx264": "H.264 video renditions",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
@@ -10,9 +9,10 @@ import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from .errors import BuildError
 
@@ -60,17 +60,45 @@ def utc_stamp(moment: datetime) -> str:
 
 
 def file_digest(path: Path) -> str:
-    """Return the sha256 hex digest of a file's bytes, read in chunks (once per file version per run)."""
-    stat = path.stat()
-    return _digest(path.resolve(), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    """Return the sha256 hex digest of a file's bytes, read in chunks (once per file version per run).
 
-
-@functools.lru_cache(maxsize=4096)
-def _digest(path: Path, _size: int, _mtime_ns: int, _inode: int) -> str:
-    # A build keys a photo, then the slideshow that uses it, then the fonts of every composition:
-    # the same files. Size, mtime and inode tell a changed file from the one already hashed.
+    A build keys a photo, then the slideshow that uses it, then hashes every output for the zips and
+    SHA256SUMS: the same files. Size, mtime and inode tell a changed file from the one already hashed.
+    """
+    key = _version_of(path)
+    if (known := _DIGESTS.get(key)) is not None:
+        return known
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
+    remember_digest(path, digest.hexdigest(), key)
     return digest.hexdigest()
+
+
+def remember_digest(path: Path, digest: str, key: tuple | None = None) -> None:
+    """Note the digest of a file just written or verified, so file_digest need not read it again."""
+    if len(_DIGESTS) > 16384:  # one run's files, many times over
+        _DIGESTS.clear()
+    _DIGESTS[key or _version_of(path)] = digest
+
+
+def _version_of(path: Path) -> tuple:
+    stat = path.stat()
+    return os.path.realpath(path), stat.st_size, stat.st_mtime_ns, stat.st_ino
+
+
+_DIGESTS: dict[tuple, str] = {}
+
+
+def plain(value: Any) -> Any:
+    """Turn dataclasses, tuples and paths into JSON-ready values."""
+    if hasattr(value, "__dataclass_fields__"):
+        return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, tuple | list):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, Path):
+        return value.as_posix()
+    return value

@@ -39,6 +39,8 @@ class MediaItem:
     copyright: str | None = None
     subtitles: Path | None = None  # relative to the story folder
     poster_at: float | None = None
+    license: str | None = None  # URL of the licence (item, else story, else [rights] in mediapack.toml)
+    acquire_license_page: str | None = None  # URL of the page to license it from
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,8 @@ class Story:
     updated: datetime | None = None
     language: str = "en"
     copyright: str | None = None
+    license: str | None = None  # the default of every item's licence URL
+    acquire_license_page: str | None = None
     media: tuple[MediaItem, ...] = ()
     compose: ComposeRequest | None = None  # compositions asked for; None: none
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import av
 
-from .config import PhotoSettings
 from .errors import InputError, single_line
 from .ffmpeg import file_arg
 from .model import AUDIO, PHOTO, VIDEO, MediaInfo, StreamInfo
 from .photo.decode import probe_photo
 from .photo.metadata import read_embedded_metadata
+from .settings import PhotoSettings
 
 # Demuxers that read other files or URLs named inside the input (playlists, scripts, session
 # descriptions), run code, or grab devices. They are never allowed to open a user's file.

@@ -20,11 +20,11 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from . import __version__
-from .config import Settings
 from .context import BuildOptions
 from .errors import InputError
 from .files import file_digest, write_atomic
 from .model import BuildResult, Story
+from .settings import Settings
 
 RECORDS = ".mediapack"
 _FORMAT = 1  # of the story records; another number is simply not up to date

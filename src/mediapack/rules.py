@@ -7,8 +7,12 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import Field, field
 from typing import Any
+from urllib.parse import urlsplit
 
 Rule = Callable[[Any], "str | None"]  # the problem with a value, or None if it is fine
+# A host name (each label letters, digits and inner hyphens) or an IPv4 address; IPv6 in brackets.
+_HOSTNAME = re.compile(r"(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?"
+                       r"|\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:]+")
 _BITRATE = re.compile(r"(\d+(?:\.\d+)?)([kKMG]?)")
 _BITRATE_UNITS = {"": 1, "k": 1000, "K": 1000, "M": 1_000_000, "G": 1_000_000_000}
 
@@ -67,3 +71,39 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
 
 def _rate(bits: int) -> str:
     return f"{bits // 1_000_000}M" if bits % 1_000_000 == 0 else f"{bits // 1000}k"
+
+
+def url_problem(url: str) -> str | None:
+    """Say what makes ``url`` no usable http(s) URL (scheme, host, port, escapes, characters), or None."""
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        return "must not hold spaces or control characters"
+    if bad := sorted(set(url) & set('"<>\\^`{|}')):
+        return f"must not hold {''.join(bad)!r}: characters a URL cannot carry unescaped"
+    if re.search(r"%(?![0-9A-Fa-f]{2})", url):
+        return "has a '%' that is not an escape like %20"
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http"):
+        return "must start with https:// or http://"
+    try:
+        port = parts.port
+    except ValueError:
+        return "has a port that is not a number from 1 to 65535"
+    if port == 0:
+        return "has a port that is not a number from 1 to 65535"
+    if not parts.hostname:
+        return "must name a host, like https://media.example.org/stories"
+    try:  # a host in another script (médias.example.org) is checked as the DNS writes it
+        host = parts.hostname if parts.hostname.isascii() else parts.hostname.encode("idna").decode("ascii")
+    except UnicodeError:
+        host = ""
+    if not _HOSTNAME.fullmatch(host):
+        return f"names no valid host ({parts.hostname!r})"
+    if parts.username or parts.password:
+        return "must not hold a user name or password"
+    return None
+
+
+def http_url(value: str) -> str | None:
+    """Rule: an http(s) URL, such as a licence's."""
+    problem = url_problem(value)
+    return f"{problem}: {value!r}" if problem else None

@@ -8,9 +8,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Self
 
-from .cache import (
+from .cache import CacheEntry
+from .context import BuildContext
+from .errors import BuildError, InputError, Problem, single_line
+from .keys import (
     SPLICED_TYPES,
-    CacheEntry,
     animation_key,
     credit_is_spliced,
     media_key,
@@ -18,8 +20,6 @@ from .cache import (
     social_key,
     without_credit,
 )
-from .context import BuildContext
-from .errors import BuildError, InputError, Problem, single_line
 from .model import PHOTO, VIDEO, BuiltMedia, MediaInfo, MediaItem, Rendition
 from .photo.credit import splice_credit
 from .photo.renditions import make_photo_renditions
@@ -31,8 +31,10 @@ from .publish.page import write_article
 from .story.compose_request import SLIDESHOW
 from .video.animation import can_loop, make_animation
 from .video.ladder import package_audio, transcode_video
+from .video.tags import mp4_tags, tag_mp4
 
 ORIGINALS = "originals"  # the folder of the story's own files inside a package
+_CREDITED_ROLES = frozenset({"rendition", "poster", "thumbnails"})  # what pictures of an item are
 
 
 class PhotoRenders:
@@ -177,25 +179,28 @@ def _cached_or_made(ctx: BuildContext, key: str, media_id: str, label: str,
     return renditions, 0
 
 
-def splice_credits(ctx: BuildContext, media: list[BuiltMedia]) -> list[BuiltMedia]:
-    """Embed each photo's caption, credit and rights into its credit-less renditions; no re-encode."""
-    if not credit_is_spliced(ctx.settings):
-        return media  # the encoder wrote them (AVIF renditions)
+def credit_files(ctx: BuildContext, media: list[BuiltMedia]) -> list[BuiltMedia]:
+    """Put each item's caption, credit and rights into its files: photos, posters, sprites, MP4s; no re-encode.
+
+    JPEG and WebP files take EXIF, XMP and IPTC IIM spliced in; MP4s are tagged by a stream copy. The
+    cache holds them untagged, so a caption edit costs this step only.
+    """
     result = []
     for built in media:
-        if built.info.kind != PHOTO:
-            result.append(built)
-            continue
         renditions = []
         for rendition in built.renditions:
-            if rendition.content_type not in SPLICED_TYPES:  # an animated photo's MP4
+            path = ctx.staging / rendition.path
+            if rendition.content_type in SPLICED_TYPES and rendition.role in _CREDITED_ROLES:
+                try:
+                    splice_credit(path, built.item)
+                except ValueError as exc:
+                    raise BuildError(single_line(f"{path.name}: cannot embed the credit: {exc}")) from None
+            elif rendition.content_type in ("video/mp4", "audio/mp4"):
+                tag_mp4(ctx.ff, path, mp4_tags(built.item, ctx.story.headline), ctx.story.language, ctx.settings,
+                        rendition.duration)
+            else:
                 renditions.append(rendition)
                 continue
-            path = ctx.staging / rendition.path
-            try:
-                splice_credit(path, built.item)
-            except ValueError as exc:
-                raise BuildError(single_line(f"{path.name}: cannot embed the credit: {exc}")) from None
             renditions.append(replace(rendition, size_bytes=path.stat().st_size))
         result.append(replace(built, renditions=tuple(renditions)))
     return result

@@ -16,12 +16,12 @@ from conftest import make_audio, run_ffmpeg
 from mediapack.compose.slideshow import make_slideshow
 from mediapack.compose.social import make_social_cuts
 from mediapack.compose.text import clean_text, font, wrap
-from mediapack.config import Settings
 from mediapack.errors import Findings, InputError
 from mediapack.ffmpeg import run
 from mediapack.model import BuiltMedia, ComposeRequest, MediaItem, Rendition, Story
 from mediapack.photo.renditions import make_photo_renditions
 from mediapack.probe import probe_av, probe_file
+from mediapack.settings import Settings
 from mediapack.story.compose_request import parse_compose
 from mediapack.video.frames import AudioTrack, build_encode_args
 from mediapack.video.webvtt import write_webvtt

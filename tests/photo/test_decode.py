@@ -10,10 +10,10 @@ from PIL import Image, ImageDraw
 from test_renditions import ONE_SIZE, RED, near, pixel, render
 
 from conftest import make_photo, make_video
-from mediapack.config import PhotoSettings, PhotoSize
 from mediapack.errors import InputError
 from mediapack.model import PHOTO
 from mediapack.photo.decode import probe_photo
+from mediapack.settings import PhotoSettings, PhotoSize
 
 # --- colour and pixel modes --------------------------------------------------------------------
 

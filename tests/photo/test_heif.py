@@ -10,13 +10,13 @@ from PIL import Image, ImageDraw
 from test_renditions import GREY, ONE_SIZE, RED, ROTATION, STORED_AS, near, pixel, render
 
 from conftest import run_cli, write_story
-from mediapack.config import PhotoSettings, PhotoSize
 from mediapack.model import PHOTO
 from mediapack.photo.credit import xmp_packet
 from mediapack.photo.decode import probe_photo, sniff_format
 from mediapack.photo.metadata import read_embedded_metadata
 from mediapack.photo.profiles import display_p3
 from mediapack.probe import probe_file
+from mediapack.settings import PhotoSettings, PhotoSize
 
 pillow_heif.register_heif_opener()
 P3_ORANGE, AS_SRGB = (200, 100, 50), (215, 93, 31)  # the same colour: worked out from the P3 and sRGB matrices

@@ -304,19 +304,30 @@ def test_xmp_written_by_exiv2_wins_over_its_iim(tmp_path):
 
 def test_exiv2_reads_the_credit_mediapack_embeds(tmp_path):
     pyexiv2 = exiv2()
-    from mediapack.config import PhotoSettings
     from mediapack.model import MediaItem
+    from mediapack.photo.credit import splice_credit
     from mediapack.photo.renditions import make_photo_renditions
+    from mediapack.settings import PhotoSettings
 
     source = exiv2_photo(tmp_path / "plain.jpg")
     item = MediaItem("plain", Path("plain.jpg"), caption="Ferry <at> dawn & “quotes”",
-                     credit="Zoë Müller/Agency", creator="Zoë Müller", copyright="© 2026 News", alt="A ferry")
+                     credit="Zoë Müller/Agency", creator="Zoë Müller", copyright="© 2026 News", alt="A ferry",
+                     license="https://creativecommons.org/licenses/by/4.0/",
+                     acquire_license_page="https://news.example.org/licensing")
     renditions, _ = make_photo_renditions(item, source, tmp_path / "out", PhotoSettings())
     jpegs = [r for r in renditions if r.content_type == "image/jpeg"]
     assert len(jpegs) == 2  # the 64x48 photo: its own size, and the square
     for rendition in jpegs:
+        splice_credit(tmp_path / "out" / rendition.path, item)  # as every build does
         with pyexiv2.Image(str(tmp_path / "out" / rendition.path)) as img:
-            xmp, exif = img.read_xmp(), img.read_exif()
+            xmp, exif, iptc = img.read_xmp(), img.read_exif(), img.read_iptc()
+        assert iptc["Iptc.Application2.Caption"] == "Ferry <at> dawn & “quotes”"
+        assert iptc["Iptc.Application2.Credit"] == "Zoë Müller/Agency"
+        assert iptc["Iptc.Application2.Byline"] == ["Zoë Müller"]
+        assert iptc["Iptc.Application2.Copyright"] == "© 2026 News"
+        assert iptc["Iptc.Envelope.CharacterSet"] == "\x1b%G"
+        assert xmp["Xmp.xmpRights.WebStatement"] == "https://creativecommons.org/licenses/by/4.0/"
+        assert xmp["Xmp.plus.Licensor[1]/plus:LicensorURL"] == "https://news.example.org/licensing"
         assert xmp["Xmp.dc.description"] == {'lang="x-default"': "Ferry <at> dawn & “quotes”"}
         assert xmp["Xmp.photoshop.Credit"] == "Zoë Müller/Agency"
         assert xmp["Xmp.dc.creator"] == ["Zoë Müller"]

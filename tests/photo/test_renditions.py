@@ -9,13 +9,14 @@ import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageStat
 
 from conftest import make_photo
-from mediapack.config import PhotoSettings, PhotoSize, load_settings
+from mediapack.config import load_settings
 from mediapack.errors import InputError
 from mediapack.model import PHOTO, MediaItem
-from mediapack.photo.credit import xmp_packet
+from mediapack.photo.credit import splice_credit, xmp_packet
 from mediapack.photo.decode import probe_photo
 from mediapack.photo.metadata import EmbeddedMetadata, read_embedded_metadata
 from mediapack.photo.renditions import make_photo_renditions
+from mediapack.settings import PhotoSettings, PhotoSize
 
 SMALL = PhotoSettings(sizes=(PhotoSize("large", 480), PhotoSize("medium", 300, ("jpg", "webp")),
                              PhotoSize("thumb", 120)), square=100)
@@ -23,8 +24,14 @@ ONE_SIZE = PhotoSettings(sizes=(PhotoSize("small", 300),), square=0)
 GREY, RED = (128, 128, 128), (220, 30, 30)
 
 
-def render(source: Path, out: Path, settings: PhotoSettings = SMALL, **item):
-    return make_photo_renditions(MediaItem("pic", Path("photos/pic"), **item), source, out, settings)
+def render(source: Path, out: Path, settings: PhotoSettings = SMALL, **fields):
+    """Make an item's renditions as a build does: credit-less, then the credit spliced into JPEG and WebP."""
+    item = MediaItem("pic", Path("photos/pic"), **fields)
+    renditions, poi = make_photo_renditions(item, source, out, settings)
+    for rendition in renditions:
+        if rendition.content_type in ("image/jpeg", "image/webp"):
+            splice_credit(out / rendition.path, item)
+    return renditions, poi
 
 
 def pixel(path: Path, xy: tuple[int, int]) -> tuple[int, ...]:
@@ -186,7 +193,7 @@ def test_avif_renditions_by_setting(tmp_path):
     with Image.open(avif) as img:
         assert (img.format, img.size, img.mode) == ("AVIF", (300, 200), "RGB")
         assert near(img.convert("RGB").getpixel((60, 60)), (200, 40, 40), 25)  # the red rectangle
-        assert utf8(img.getexif()[0x013B]) == CREDIT
+        assert utf8(img.getexif()[0x010E]) == CAPTION
     assert read_embedded_metadata(avif) == EmbeddedMetadata(caption=CAPTION, credit=CREDIT,
                                                             copyright=RIGHTS)
 
@@ -273,7 +280,7 @@ def test_private_exif_removed_and_credit_embedded(tmp_path):
             assert not exif.get_ifd(0x8825) and 0x8825 not in exif
             assert 0x010F not in exif and 0x0110 not in exif and 0x0112 not in exif
             assert utf8(exif[0x010E]) == CAPTION
-            assert utf8(exif[0x013B]) == CREDIT  # no creator: the credit is the artist
+            assert 0x013B not in exif  # no creator: a credit line names no photographer
             assert utf8(exif[0x8298]) == RIGHTS
             assert "icc_profile" not in img.info
         assert read_embedded_metadata(out / r.path) == EmbeddedMetadata(

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from test_manifest import BASE, manifest_of, sample, schema_errors
 
-from mediapack.config import PackageProfile, Settings
 from mediapack.errors import InputError, UsageError
 from mediapack.publish.checksums import sha256sums_text, verify, write_checksums
 from mediapack.publish.manifest import manifest_json
@@ -24,6 +23,7 @@ from mediapack.publish.packages import (
     write_packages,
     zip_timestamp,
 )
+from mediapack.settings import PackageProfile, Settings
 
 PUBLISHED = datetime(2026, 6, 20, 9, 30, 7, tzinfo=UTC)
 WEB, FULL = Settings().packages

@@ -15,11 +15,12 @@ import pytest
 from PIL import Image, ImageStat
 
 from conftest import FFMPEG, difference, make_audio, make_photo, make_video, run_ffmpeg
-from mediapack.config import Settings, VideoRung, load_settings
+from mediapack.config import load_settings
 from mediapack.errors import BuildError, ConfigError, InputError
 from mediapack.ffmpeg import FFmpeg
 from mediapack.model import MediaItem
 from mediapack.probe import probe_av
+from mediapack.settings import Settings, VideoRung
 from mediapack.video.ladder import package_audio, transcode_video
 
 SMALL_LADDER = (VideoRung("240p", 240, "1M", "2M"), VideoRung("180p", 180, "500k", "1M"))

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from mediapack.config import Settings
 from mediapack.errors import InputError
 from mediapack.model import VIDEO, MediaInfo, StreamInfo
+from mediapack.settings import Settings
 from mediapack.video.ladder import thumbnails_vtt
 from mediapack.video.plan import (
     build_audio_args,

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 from moviepy import VideoClip
 
-from ..config import Settings
 from ..errors import BuildError
 from ..ffmpeg import FFmpeg
+from ..settings import Settings
 from ..video.frames import AudioTrack, encode_frames
 
 

@@ -10,12 +10,12 @@ from pathlib import Path
 from moviepy import VideoClip
 from PIL import Image
 
-from ..config import Settings
 from ..errors import InputError, single_line
 from ..ffmpeg import FFmpeg
 from ..model import AUDIO, VIDEO, BuiltMedia, ComposeRequest, Rendition, Story, rendition_dir
 from ..photo.decode import decode_upright
 from ..probe import main_stream_index, probe_file
+from ..settings import Settings
 from ..story.compose_request import FORMATS, SLIDESHOW
 from ..video.frames import AudioTrack
 from ..video.outputs import MP4, measure_mp4

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
-from ..config import Settings
 from ..errors import InputError, single_line
 from ..ffmpeg import FFmpeg
 from ..model import (
@@ -18,6 +17,7 @@ from ..model import (
     rendition_dir,
 )
 from ..probe import main_stream_index, probe_av
+from ..settings import Settings
 from ..story.compose_request import FORMATS, SOCIAL_FORMATS
 from ..video.frames import AudioTrack
 from ..video.outputs import MP4, measure_mp4

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..config import Settings, without_limits
 from ..ffmpeg import FFmpeg
 from ..files import file_digest
 from ..model import BuiltMedia, ComposeRequest, MediaItem, Story
+from ..settings import Settings, without_limits
 from .fonts import BOLD, REGULAR, font_file
 
 

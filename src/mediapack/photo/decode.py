@@ -13,9 +13,9 @@ from pathlib import Path
 import pillow_heif
 from PIL import Image, ImageCms, UnidentifiedImageError
 
-from ..config import PhotoSettings, PhotoSize
 from ..errors import InputError, single_line
 from ..model import PHOTO, MediaInfo
+from ..settings import PhotoSettings, PhotoSize
 from .profiles import profile_from_cicp
 
 PHOTO_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "TIFF", "AVIF", "MPO", "HEIF"}

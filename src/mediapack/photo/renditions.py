@@ -8,10 +8,10 @@ from pathlib import Path
 
 from PIL import Image, ImageFilter, ImageOps
 
-from ..config import PhotoSettings, PhotoSize
 from ..errors import BuildError, single_line
 from ..files import atomic_writer
 from ..model import MediaItem, Rendition, rendition_dir
+from ..settings import PhotoSettings, PhotoSize
 from .credit import credit_metadata
 from .decode import TURNS, decode_srgb
 from .resample import downscale_cascade
@@ -35,7 +35,7 @@ def make_photo_renditions(item: MediaItem, source: Path, out_root: Path, setting
         targets.append(stored.size[::-1] if transpose in TURNS else stored.size)
     images = _cascade(stored, transpose, targets)
     box, poi = _focus(images, full)
-    exif, xmp = credit_metadata(item)
+    exif, xmp, _ = credit_metadata(item)  # only AVIF takes them as it is encoded: JPEG and WebP get them spliced
     folder = out_root / rendition_dir(item.id)
     folder.mkdir(parents=True, exist_ok=True)
     renditions = []
@@ -145,9 +145,9 @@ def _write(img: Image.Image, out_root: Path, path: Path, name: str, ext: str, se
         params.update(quality=settings.webp_quality, method=WEBP_METHOD)
     else:  # AVIF: a fixed thread count, since the encoder's output depends on it
         params.update(quality=settings.avif_quality, max_threads=1)
-    if exif is not None:
+    if fmt == "AVIF" and exif is not None:
         params["exif"] = exif
-    if xmp is not None:
+    if fmt == "AVIF" and xmp is not None:
         params["xmp"] = xmp
     try:
         with atomic_writer(path) as handle:

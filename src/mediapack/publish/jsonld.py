@@ -48,8 +48,9 @@ def make_jsonld(story: Story, media: Sequence[BuiltMedia], base_url: str | None)
 
 
 def _credits(item) -> dict:
-    """Return the schema.org credit fields a media item has: creditText, copyrightNotice, creator."""
-    common = {k: v for k, v in (("creditText", item.credit), ("copyrightNotice", item.copyright)) if v}
+    """Return the schema.org credit and licence fields an item has (what Google Images reads for licensable images)."""
+    common = {k: v for k, v in (("creditText", item.credit), ("copyrightNotice", item.copyright),
+                                ("license", item.license), ("acquireLicensePage", item.acquire_license_page)) if v}
     if item.creator:
         common["creator"] = {"@type": "Person", "name": item.creator}
     return common

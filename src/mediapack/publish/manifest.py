@@ -65,10 +65,19 @@ def _association(story: Story, built: BuiltMedia, base_url: str | None) -> dict:
         entry["by"] = item.credit or item.creator
     if item.copyright:
         entry["copyrightNotice"] = item.copyright
+    if terms := usage_terms(item):
+        entry["usageTerms"] = terms
     poi = built.poi if built.info.kind == PHOTO else None
     entry["renditions"] = [rendition_entry(r, story.slug, base_url, poi, (built.info.width, built.info.height))
                            for r in built.renditions]
     return entry
+
+
+def usage_terms(item) -> str | None:
+    """Say in words where an item's licence is and where to license it (ninjs usageTerms is prose)."""
+    parts = ([f"Licence: {item.license}"] if item.license else []) + (
+        [f"To license it: {item.acquire_license_page}"] if item.acquire_license_page else [])
+    return "; ".join(parts) or None
 
 
 def rendition_entry(r: Rendition, slug: str, base_url: str | None, poi: tuple[int, int] | None = None,

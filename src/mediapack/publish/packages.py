@@ -14,10 +14,10 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
-from ..config import PackageProfile
 from ..errors import BuildError, InputError, UsageError, single_line
 from ..files import as_utc, atomic_writer, file_digest
 from ..model import Rendition
+from ..settings import PackageProfile
 from .checksums import (
     CHECKSUMS,
     arcname_problem,

@@ -11,10 +11,11 @@ from typing import Any
 from ..errors import BIDI_CONTROLS, Findings, is_control, shown
 from ..files import as_utc
 from ..model import MediaItem
-from ..rules import did_you_mean
+from ..rules import did_you_mean, url_problem
 
 ID_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
-MEDIA_KEYS = {"id", "file", "caption", "credit", "alt", "creator", "copyright", "subtitles", "poster_at"}
+MEDIA_KEYS = {"id", "file", "caption", "credit", "alt", "creator", "copyright", "subtitles", "poster_at",
+              "license", "acquire_license_page"}
 SUBTITLE_SUFFIXES = {".srt", ".vtt"}
 MAX_SUBTITLE_BYTES = 10_000_000  # read whole into memory to convert
 
@@ -35,6 +36,15 @@ def text_field(data: dict, key: str, source: Path, findings: Findings, *, requir
     if required and not value:
         findings.error(source, where, "must not be empty")
     return value or None
+
+
+def url_field(data: dict, key: str, source: Path, findings: Findings, *, prefix: str = "") -> str | None:
+    """Return ``data[key]`` as an http(s) URL, or record why it is none."""
+    value = text_field(data, key, source, findings, prefix=prefix)
+    if value is not None and (problem := url_problem(value)):
+        findings.error(source, prefix + key, f"{problem}: {shown(value)}")
+        return None
+    return value
 
 
 def byline_field(value: Any, source: Path, findings: Findings) -> tuple[str, ...]:
@@ -124,6 +134,8 @@ def media_list(value: Any, folder: Path, source: Path, findings: Findings) -> tu
             copyright=text_field(entry, "copyright", source, findings, prefix=prefix),
             subtitles=subtitles,
             poster_at=float(poster_at) if poster_at is not None else None,
+            license=url_field(entry, "license", source, findings, prefix=prefix),
+            acquire_license_page=url_field(entry, "acquire_license_page", source, findings, prefix=prefix),
         ))
     return tuple(items)
 

@@ -18,13 +18,21 @@ from ..model import Story
 from ..photo.metadata import read_embedded_metadata
 from ..rules import did_you_mean
 from .compose_request import parse_compose
-from .fields import ID_PATTERN, byline_field, date_field, declared_ids, media_list, text_field
+from .fields import (
+    ID_PATTERN,
+    byline_field,
+    date_field,
+    declared_ids,
+    media_list,
+    text_field,
+    url_field,
+)
 
 STORY_FILE = "story.md"
 PLACEMENT = re.compile(r"^\s*!\[\[([^\]\n]*)\]\]\s*$", re.MULTILINE)
 LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 KNOWN_KEYS = {"headline", "slug", "standfirst", "byline", "section", "published", "updated",
-              "language", "copyright", "media", "compose"}
+              "language", "copyright", "license", "acquire_license_page", "media", "compose"}
 MAX_STORY_BYTES = 2_000_000
 ZIP_YEARS = (1980, 2107)  # what a zip entry's date can hold
 
@@ -96,6 +104,8 @@ def read_story(folder: Path, findings: Findings) -> Story | None:
         updated=date_field(front, "updated", source, findings),
         language=language,
         copyright=text_field(front, "copyright", source, findings),
+        license=url_field(front, "license", source, findings),
+        acquire_license_page=url_field(front, "acquire_license_page", source, findings),
         media=media,
         compose=parse_compose(front.get("compose"), source, findings, folder=folder),
     )

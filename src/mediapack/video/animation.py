@@ -10,11 +10,11 @@ from pathlib import Path
 
 from PIL import Image
 
-from ..config import Settings
 from ..errors import InputError, single_line
 from ..ffmpeg import FFmpeg
 from ..model import MediaInfo, MediaItem, Rendition, rendition_dir
 from ..photo.decode import frame_delays, open_photo, to_srgb
+from ..settings import Settings
 from .frames import encode_frames
 from .outputs import MP4, measure_mp4
 

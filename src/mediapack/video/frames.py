@@ -9,8 +9,8 @@ from pathlib import Path
 
 import ffmpeg as ffgraph  # ffmpeg-python builds the graph; mediapack.ffmpeg runs it
 
-from ..config import Settings, VideoRung
 from ..ffmpeg import FFmpeg, compile_graph, file_arg, graph_input
+from ..settings import Settings, VideoRung
 from .outputs import encode_to_files
 from .plan import aac_options, h264_options
 

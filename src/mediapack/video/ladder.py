@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from ..config import Settings
 from ..errors import InputError, single_line
 from ..ffmpeg import FFmpeg, encoders
 from ..files import write_atomic
 from ..model import VIDEO, MediaInfo, MediaItem, Rendition, rendition_dir
+from ..settings import Settings
 from .outputs import M4A, MP4, encode_to_files, image_rendition, measure_mp4, text_rendition
 from .plan import SpriteLayout, build_audio_args, build_ladder_args, ladder_for, sprite_layout
 from .webvtt import timestamp, write_webvtt

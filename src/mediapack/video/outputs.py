@@ -8,11 +8,11 @@ from pathlib import Path
 
 from PIL import Image
 
-from ..config import Settings
 from ..errors import BuildError, single_line
 from ..ffmpeg import FFmpeg, run
 from ..model import Rendition
 from ..probe import codec_strings, probe_av
+from ..settings import Settings
 
 MP4, M4A, VTT = "video/mp4", "audio/mp4", "text/vtt"
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import ffmpeg as ffgraph  # ffmpeg-python builds the graphs; mediapack.ffmpeg runs them
 
-from ..config import Settings, VideoRung, VideoSettings
 from ..errors import InputError, single_line
 from ..ffmpeg import compile_graph, file_arg, graph_input
 from ..model import MediaInfo
 from ..probe import main_stream_index
+from ..settings import Settings, VideoRung, VideoSettings
 
 _POSTER_WINDOW = 10.0  # seconds searched for a representative poster frame
 _POSTER_SAMPLES = 1  # frames per second the thumbnail filter compares (it holds them all in memory)
