@@ -128,3 +128,20 @@ def make_tiny_story(folder: Path) -> Path:
             subtitles: video/clip.srt
         """, body="First paragraph.\n\n![[one]]\n\nSecond paragraph with **bold**.\n\n![[clip]]\n")
     return folder
+
+
+def parse_headers(text: str) -> dict[str, dict[str, str]]:
+    """Read a _headers file the way Netlify and Cloudflare Pages do: a path, then indented headers."""
+    rules: dict[str, dict[str, str]] = {}
+    current = None
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if not line[0].isspace():
+            assert line.startswith("/") and line not in rules, line
+            current = rules[line] = {}
+        else:
+            name, _, value = line.strip().partition(": ")
+            assert current is not None and value and name not in current, line
+            current[name] = value
+    return rules

@@ -10,12 +10,13 @@ from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
+from urllib.parse import unquote, urlsplit
 
 import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from conftest import SLUG, make_tiny_story, run_cli
+from conftest import SLUG, make_tiny_story, parse_headers, run_cli
 
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's chromium; .ci/run installs it when missing
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
@@ -161,7 +162,7 @@ def test_clicking_the_video_link_downloads_the_file(visit: dict) -> None:
     download = event.value
     assert download.failure() is None
     size = {r["href"]: r["sizeInBytes"] for r in embedded_manifest(page)["associations"][2]["renditions"]}
-    assert download.suggested_filename == "240p.mp4"
+    assert download.suggested_filename == f"{SLUG}-clip-240p.mp4"  # not one more 240p.mp4
     assert Path(download.path()).stat().st_size == size["media/clip/240p.mp4"]
 
 
@@ -271,3 +272,70 @@ def test_under_reduced_motion_the_animation_does_not_play_and_the_still_shows(br
         assert not errors
     finally:
         page.context.close()
+
+
+class HeadersHandler(QuietHandler):
+    """A static host that applies OUT's ``_headers`` (exact paths), as Netlify and Cloudflare Pages do."""
+
+    rules: ClassVar[dict[str, dict[str, str]]] = {}
+
+    def _rule(self) -> dict[str, str]:
+        return self.rules.get(unquote(urlsplit(self.path).path), {})
+
+    def guess_type(self, path) -> str:
+        return self._rule().get("Content-Type") or super().guess_type(path)
+
+    def end_headers(self) -> None:
+        for name, value in self._rule().items():
+            if name != "Content-Type":
+                self.send_header(name, value)
+        super().end_headers()
+
+
+def serve(handler: type[SimpleHTTPRequestHandler], directory: Path) -> ThreadingHTTPServer:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=directory))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.fixture(scope="module")
+def cdn_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """The tiny story built for a CDN (--base-url on another origin): the page on one port, the files on another."""
+    base = tmp_path_factory.mktemp("cdn")
+    story = make_tiny_story(base / "tiny-story")
+    rules: dict[str, dict[str, str]] = {}
+    handler = type("Host", (HeadersHandler,), {"rules": rules})
+    cdn = serve(handler, base / "www")
+    files = f"http://127.0.0.1:{cdn.server_address[1]}/stories"
+    proc = run_cli("build", str(story), "--out", str(base / "www" / "stories"), "--no-cache", "--base-url", files)
+    assert proc.returncode == 0, proc.stderr
+    rules.update(parse_headers((base / "www" / "stories" / "_headers").read_text(encoding="utf-8")))
+    page = serve(QuietHandler, base / "www" / "stories" / SLUG)
+    try:
+        yield f"http://127.0.0.1:{page.server_address[1]}/", files
+    finally:
+        for server in (cdn, page):
+            server.shutdown()
+            server.server_close()
+
+
+def test_across_origins_the_host_headers_make_a_link_download_under_its_name(browser: Browser,
+                                                                              cdn_site: tuple[str, str]) -> None:
+    site, files = cdn_site
+    context = browser.new_context(viewport=DESKTOP, accept_downloads=True)
+    try:
+        page = context.new_page()
+        page.goto(site + "index.html", wait_until="load")
+        link = page.get_by_role("link", name="240p MP4")
+        assert link.get_attribute("href") == f"{files}/{SLUG}/media/clip/240p.mp4"  # the browser ignores download=
+        with page.expect_download(timeout=WAIT_MS) as event:
+            link.click()
+        assert event.value.failure() is None
+        assert event.value.suggested_filename == f"{SLUG}-clip-240p.mp4"
+        assert page.url == site + "index.html"  # the reader stays on the story
+        # The page still plays the video and shows its captions from the other origin.
+        page.evaluate("() => { const v = document.querySelector('video'); v.muted = true; return v.play(); }")
+        page.wait_for_function("document.querySelector('video').currentTime > 0.5", timeout=WAIT_MS)
+        page.wait_for_function("document.querySelector('track').readyState === 2", timeout=WAIT_MS)
+    finally:
+        context.close()

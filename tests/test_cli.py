@@ -135,7 +135,7 @@ def test_a_batch_builds_the_good_stories_and_reports_the_bad_one(tmp_path: Path)
     assert [(s["story"], s["ok"]) for s in summary["stories"]] == [(str(good), True), (str(bad), False),
                                                                    (str(other), True)]
     assert any("gone.jpg" in line for line in summary["stories"][1]["errors"])
-    assert sorted(p.name for p in out.iterdir() if p.name != ".mediapack") == ["first-good", "second-good"]
+    assert sorted(p.name for p in out.iterdir() if p.name != ".mediapack") == ["_headers", "first-good", "second-good"]
     for story in (summary["stories"][0], summary["stories"][2]):
         assert (Path(story["output"]) / "index.html").is_file() and story["built"] > 0
     assert "gone.jpg" in proc.stderr and "built first-good" in proc.stderr

@@ -88,16 +88,31 @@ def build_many(folders: Sequence[Path], out_dir: Path, load_settings: Callable[[
             return outcome
 
         if workers.jobs == 1 or len(folders) < 2:
-            return [build_one(folder) for folder in folders]
-        with ThreadPoolExecutor(min(workers.jobs, len(folders)), thread_name_prefix="story") as stories:
-            futures = [stories.submit(build_one, folder) for folder in folders]
-            try:
-                return [future.result() for future in futures]
-            except BaseException:
-                workers.cancel()  # stories still running stop at their next check and clean up
-                for future in futures:
-                    future.cancel()
-                raise
+            outcomes = [build_one(folder) for folder in folders]
+        else:
+            with ThreadPoolExecutor(min(workers.jobs, len(folders)), thread_name_prefix="story") as stories:
+                futures = [stories.submit(build_one, folder) for folder in folders]
+                try:
+                    outcomes = [future.result() for future in futures]
+                except BaseException:
+                    workers.cancel()  # stories still running stop at their next check and clean up
+                    for future in futures:
+                        future.cancel()
+                    raise
+    if any(outcome.result is not None for outcome in outcomes):
+        refresh_site(out_dir)
+    return outcomes
+
+
+def refresh_site(out_dir: Path) -> None:
+    """Rewrite the files at the top of OUT that cover every story there, once per batch."""
+    from .publish.site import write_site_files
+
+    try:
+        write_site_files(out_dir)
+    except OSError as exc:  # the stories are built and intact; only the host's headers are stale
+        log.warning("%s", single_line(f"{exc.filename or out_dir}: cannot write the site's files there: "
+                                      f"{exc.strerror or exc}"))
 
 
 def _unchanged(out_dir: Path, folder: Path, settings: Settings, options: BuildOptions) -> BuildResult | None:

@@ -22,6 +22,7 @@ from .stages import (
     encode_media,
     in_story_order,
     loop_animations,
+    package_originals,
     title_links,
     write_story_files,
     write_story_packages,
@@ -64,7 +65,8 @@ def build(folder: Path, out_dir: Path, settings: Settings, options: BuildOptions
             body = render_body(story, media, options.base_url)
             # Inside the zips the page and manifest list no packages: a package cannot describe its own size.
             write_story_files(ctx, media, (), body)
-            packages = write_story_packages(ctx, media)
+            with package_originals(ctx, media) as originals:  # sanitised of location and device data
+                packages = write_story_packages(ctx, originals)
             write_story_files(ctx, media, packages, body)
             write_checksums(staging)
             workers.check()

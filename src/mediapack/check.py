@@ -10,6 +10,7 @@ from .model import AUDIO, PHOTO, VIDEO, MediaInfo, Story
 from .photo.credit import fit_credit, iim_cuts
 from .photo.decode import probe_photo, sniff_format
 from .probe import probe_file
+from .publish.originals import unsanitisable
 from .settings import Settings
 from .story.compose_request import SLIDESHOW, parse_compose
 from .story.read import apply_embedded_metadata, read_story
@@ -45,7 +46,7 @@ def check_story(folder: Path, settings: Settings, *, strict: bool = False, decod
         story = apply_embedded_metadata(story, findings, photos)
         story = apply_rights_defaults(story, settings)
         story = check_compositions(story, infos, settings, findings)
-        check_media_fields(story, infos, findings)
+        check_media_fields(story, infos, settings, findings)
     strict = strict or settings.strict
     errors = findings.errors + (findings.warnings if strict else [])
     if errors and story is not None and not decode_photos:
@@ -109,7 +110,8 @@ def check_compositions(story: Story, infos: dict[str, MediaInfo], settings: Sett
     return story
 
 
-def check_media_fields(story: Story, infos: dict[str, MediaInfo], findings: Findings) -> None:
+def check_media_fields(story: Story, infos: dict[str, MediaInfo], settings: Settings, findings: Findings
+                       ) -> None:
     """Check each item's fields against what its file turned out to be: subtitles read, poster in range."""
     for item in story.media:
         info = infos.get(item.id)
@@ -134,6 +136,9 @@ def check_media_fields(story: Story, infos: dict[str, MediaInfo], findings: Find
                 findings.warn(story.source, f"{key}.{name}", f"is {len(getattr(item, name))} characters: the "
                               "photo files embed only its start (a JPEG metadata segment holds 64 KB); the "
                               "page, manifest and article.txt keep it whole")
+        if settings.originals == "sanitised" and (reason := unsanitisable(info, story.folder / item.file)):
+            findings.warn(story.source, key, f"{item.file}: {reason}: it is left out of the packages (set "
+                          '[packages] originals = "untouched" in mediapack.toml to ship it as it came)')
         if item.subtitles is not None and "subtitles" in takes:
             _check_subtitles(story.folder / item.subtitles, f"{key}.subtitles", info, findings)
         if item.poster_at is not None and info.kind == VIDEO and info.duration and item.poster_at >= info.duration:

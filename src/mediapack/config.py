@@ -98,8 +98,13 @@ def _apply(settings: Settings, data: dict[str, Any], path: Path, findings: Findi
     rights = settings.rights
     if "rights" in data and _is_table(data["rights"], "rights", path, findings):
         rights = _merge_scalars(rights, data["rights"], "rights", path, findings)
+    originals = settings.originals
     if "packages" in data and _is_table(data["packages"], "packages", path, findings):
-        packages = _parse_packages(data["packages"], packages, path, findings)
+        tables = dict(data["packages"])
+        if "originals" in tables:
+            originals = _merge_scalars(settings, {"originals": tables.pop("originals")}, "packages", path,
+                                       findings).originals
+        packages = _parse_packages(tables, packages, path, findings)
     strict = settings.strict
     if "strict" in data:
         if isinstance(data["strict"], bool):
@@ -110,7 +115,7 @@ def _apply(settings: Settings, data: dict[str, Any], path: Path, findings: Findi
     if "compose" in data and _is_table(data["compose"], "compose", path, findings):
         compose = (path, dict(data["compose"]))
     return replace(settings, photos=photos, video=video, ffmpeg=ffmpeg, rights=rights, packages=packages,
-                   strict=strict, compose=compose)
+                   originals=originals, strict=strict, compose=compose)
 
 
 def _check_story_config(before: Settings, after: Settings, data: dict[str, Any], path: Path,

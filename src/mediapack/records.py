@@ -84,6 +84,16 @@ def up_to_date(out_dir: Path, folder: Path, settings: Settings, options: BuildOp
                        warnings=tuple(summary["warnings"]), up_to_date=True)
 
 
+def built_stories(out_dir: Path) -> list[str]:
+    """Name, sorted, the slugs of the stories mediapack has built in ``out_dir`` and that are still there."""
+    owners = out_dir / RECORDS / "built-from"
+    try:
+        slugs = sorted(p.name for p in owners.iterdir() if p.is_file())
+    except OSError:
+        return []
+    return [slug for slug in slugs if (out_dir / slug).is_dir()]
+
+
 def environment(settings: Settings, options: BuildOptions, out_dir: Path) -> str:
     """Digest what, besides the story's files, decides the output: the tool, its libraries, settings, options."""
     ffmpeg = _ffmpeg_identity(settings)

@@ -144,6 +144,8 @@ class Settings:
         PackageProfile("full", ("**",)),
     )
     strict: bool = False
+    # What the packages hold of the story's own files ([packages] originals): see publish/originals.py.
+    originals: str = setting("sanitised", one_of("sanitised", "untouched", "none"))
     # The [compose] table and the file it came from; checked against each story (its audio_bed lives there).
     compose: tuple[Path, dict[str, Any]] | None = None
     sources: tuple[Path, ...] = ()  # the config files that were read, outermost first

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import shutil
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, wait
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Self
@@ -11,11 +13,13 @@ from typing import Self
 from .cache import CacheEntry
 from .context import BuildContext
 from .errors import BuildError, InputError, Problem, single_line
+from .files import file_digest
 from .keys import (
     SPLICED_TYPES,
     animation_key,
     credit_is_spliced,
     media_key,
+    rendition_key,
     slideshow_key,
     social_key,
     without_credit,
@@ -26,6 +30,7 @@ from .photo.renditions import make_photo_renditions
 from .publish.body import Body
 from .publish.labels import link_title
 from .publish.manifest import make_manifest, write_manifest
+from .publish.originals import ED_NOTE, SANITISER_VERSION, sanitise, unsanitisable
 from .publish.packages import write_packages, zip_timestamp
 from .publish.page import write_article
 from .story.compose_request import SLIDESHOW
@@ -235,14 +240,53 @@ def title_links(media: Sequence[BuiltMedia]) -> list[BuiltMedia]:
 def write_story_files(ctx: BuildContext, media: Sequence[BuiltMedia], packages: tuple[Rendition, ...],
                       body: Body) -> None:
     """Write manifest.json, index.html, embed.html and article.txt from one manifest and one body."""
-    manifest = make_manifest(ctx.story, media, packages, ctx.base_url, body)
+    manifest = make_manifest(ctx.story, media, packages, ctx.base_url, body, ed_note=ED_NOTE[ctx.settings.originals])
     write_manifest(ctx.staging, manifest)
     write_article(ctx.staging, ctx.story, media, manifest, body, ctx.base_url)
 
 
-def write_story_packages(ctx: BuildContext, media: Sequence[BuiltMedia]) -> tuple[Rendition, ...]:
+@contextmanager
+def package_originals(ctx: BuildContext, media: Sequence[BuiltMedia]) -> Iterator[list[tuple[Path, str]]]:
+    """Yield the (file, name in the zip) of each original the packages take: sanitised unless set otherwise.
+
+    A sanitised copy is cached like a rendition; without a cache it is made in a hidden folder beside
+    the staging one, removed when the packages are written (or by the next build, if this one dies).
+    """
+    originals = [m for m in media if not m.composed]
+    if ctx.settings.originals != "sanitised":
+        yield ([] if ctx.settings.originals == "none" else
+               [(ctx.source(m.item), f"{ORIGINALS}/{m.item.file.as_posix()}") for m in originals])
+        return
+    scratch = ctx.staging.with_name(ctx.staging.name + "-originals")
+    scratch.mkdir(exist_ok=True)
+    try:
+        chosen = []
+        for built in originals:
+            if unsanitisable(built.info, ctx.source(built.item)):
+                continue  # left out: check warned
+            chosen.append((_sanitised(ctx, built, scratch), f"{ORIGINALS}/{built.item.file.as_posix()}"))
+        yield chosen
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _sanitised(ctx: BuildContext, built: BuiltMedia, scratch: Path) -> Path:
+    """Return a sanitised copy of an original: from the cache, or made (and cached)."""
+    source = ctx.source(built.item)
+    name = "original" + source.suffix.lower()  # an entry is shared by every file of the same bytes
+    key = rendition_key("original", file_digest(source), SANITISER_VERSION)
+    folder = scratch / built.item.id
+    entry = Rendition(name="original", path=Path(name), content_type="application/octet-stream", size_bytes=0,
+                      role="original")
+    if ctx.cache.fetch(key, folder, Path(".")) is None:
+        folder.mkdir(parents=True, exist_ok=True)
+        sanitise(source, built.info, folder / name, ctx.settings, ctx.ff)
+        ctx.cache.store(key, folder, CacheEntry((replace(entry, size_bytes=(folder / name).stat().st_size),), None))
+    return folder / name
+
+
+def write_story_packages(ctx: BuildContext, originals: list[tuple[Path, str]]) -> tuple[Rendition, ...]:
     """Write one zip per package profile, the story's own files under originals/; return them titled."""
-    originals = [(ctx.source(m.item), f"{ORIGINALS}/{m.item.file.as_posix()}") for m in media if not m.composed]
     ctx.workers.check()
     done = ctx.reporter.task(f"{ctx.story.slug}: packages")
     packages = write_packages(ctx.staging, ctx.story.slug, ctx.settings.packages, originals,

@@ -47,11 +47,22 @@ def test_every_hostile_name_builds(built: dict[str, Path]) -> None:
     assert (media / "clip" / "captions.vtt").read_text(encoding="utf-8").endswith("Hello\n")
 
 
+def packets(data: bytes) -> list[bytes]:
+    """The compressed packets of every stream of a media file, in order."""
+    import io
+
+    import av
+
+    with av.open(io.BytesIO(data)) as container:
+        return [bytes(p) for p in container.demux() if p.size]
+
+
 def test_originals_keep_their_names_in_the_full_package(built: dict[str, Path]) -> None:
     with zipfile.ZipFile(built["root"] / "packages" / "names-full.zip") as full:
         originals = sorted(n for n in full.namelist() if n.startswith("originals/"))
         assert originals == sorted(f"originals/{name}" for name in (PHOTO_DASH, PHOTO_UNICODE, VIDEO))
-        assert full.read(f"originals/{VIDEO}") == (built["story"] / VIDEO).read_bytes()
+        shipped = full.read(f"originals/{VIDEO}")
+    assert packets(shipped) == packets((built["story"] / VIDEO).read_bytes())  # sanitised: streams as they came
     assert run_cli("verify", str(built["root"] / "packages" / "names-full.zip")).returncode == 0
 
 

@@ -157,7 +157,7 @@ def test_a_build_writes_only_inside_out_and_its_cache(tmp_path: Path) -> None:
     changed = {path for path in before.keys() | after.keys() if before.get(path) != after.get(path)}
     assert changed and all(path.startswith(("work/out", "work/.mediapack-cache")) for path in changed), changed
     # The slug from the headline, and the records of which story folder built what; no leftovers.
-    assert sorted(p.name for p in out.iterdir()) == [".mediapack", "etc-passwd"]
+    assert sorted(p.name for p in out.iterdir()) == [".mediapack", "_headers", "etc-passwd"]
 
 
 def test_staging_folders_live_inside_out_while_building(tmp_path: Path) -> None:

@@ -168,14 +168,19 @@ def test_downloads_block_links_every_jpeg_mp4_poster_captions_audio_and_package(
         ("packages/tiny-story-web.zip", "Web package ZIP · 3.4 MB"),
         ("packages/tiny-story-full.zip", "Full package ZIP · 12 MB"),
     ]
-    assert all("download" in a for a, _ in links)
+    # Every story calls its files large.jpg and 720p.mp4: saved under the story and item, a second
+    # download does not replace the first.
+    assert [a["download"] for a, _ in links] == [
+        f"tiny-story-one-{n}.jpg" for n in ("large", "medium", "small", "square", "thumb")] + [
+        "tiny-story-clip-720p.mp4", "tiny-story-clip-480p.mp4", "tiny-story-clip-poster.jpg",
+        "tiny-story-clip-captions.vtt", "tiny-story-tone-audio.m4a", "tiny-story-web.zip", "tiny-story-full.zip"]
     assert not any(a["href"].endswith(".webp") for a, _ in links)  # the page's copies, not for partners
 
 
 def test_link_labels_wrap_only_between_their_parts(tmp_path):
     _, out = build(tmp_path)
     section = downloads_section(read(out, "index.html"))
-    assert ('<a href="media/clip/720p.mp4" download type="video/mp4">'
+    assert ('<a href="media/clip/720p.mp4" download="tiny-story-clip-720p.mp4" type="video/mp4">'
             '<span style="white-space:nowrap">720p MP4 ·</span> <span style="white-space:nowrap">1280×720 ·</span> '
             '<span style="white-space:nowrap">0:15 ·</span> <span style="white-space:nowrap">2.1 MB</span></a>'
             ) in section
@@ -194,7 +199,7 @@ def test_downloads_come_from_the_manifest(tmp_path):
     links = Elements(downloads_section(read(tmp_path, "index.html"))).links
     hrefs = [a["href"] for a, _ in links]
     assert "media/clip/480p.mp4" not in hrefs and "packages/tiny-story-full.zip" not in hrefs
-    assert ({"href": "elsewhere/hd.mp4", "download": None, "type": "video/mp4"},
+    assert ({"href": "elsewhere/hd.mp4", "download": "tiny-story-clip-hd.mp4", "type": "video/mp4"},
             "720p MP4 · 1280×720 · 0:15 · 2.1 MB") in links
 
 
@@ -227,12 +232,16 @@ def test_base_url_makes_every_link_absolute(tmp_path):
         assert url.startswith("https://media.example.org/stories/tiny-story/"), url
     ld = json.loads(Elements(read(out, "index.html")).script("application/ld+json"))
     assert ld["url"] == "https://media.example.org/stories/tiny-story/"
+    # The page may be on another origin (a CMS): its captions track then loads only over CORS.
+    (video,) = Elements(read(out, "index.html")).find("video")
+    assert video["crossorigin"] == "anonymous"
 
 
 def test_links_are_relative_without_base_url(tmp_path):
     _, out = build(tmp_path)
     for url in urls_in_page(read(out, "index.html")):
         assert url.startswith(("media/", "packages/")), url
+    assert all("crossorigin" not in v for v in Elements(read(out, "index.html")).find("video"))
 
 
 def test_hostile_caption_and_headline_are_escaped_everywhere(tmp_path):

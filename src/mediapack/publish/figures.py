@@ -21,6 +21,9 @@ def render_figure(story: Story, built: BuiltMedia, base_url: str | None) -> str:
         fig["sizes"] = PORTRAIT_SIZES if fig["portrait"] else IMAGE_SIZES
     else:
         fig.update(_player(story, built, lambda r: href_for(r.path, story.slug, base_url)))
+        # A track from another origin loads only over CORS, asked for by the player's crossorigin: with
+        # --base-url the page (or embed.html in a CMS) may be elsewhere. _headers lets any origin read them.
+        fig["crossorigin"] = bool(base_url and fig["track"])
     return render("figure.html.j2", fig=fig).strip()
 
 

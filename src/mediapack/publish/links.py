@@ -26,3 +26,4 @@ def item_uri(slug: str, media_id: str, base_url: str | None) -> str:
     if base_url:
         return f"{story_uri(slug, base_url)}{quote(rendition_dir(media_id).as_posix())}/"
     return f"urn:mediapack:{quote(slug)}:{quote(media_id)}"
+

@@ -20,7 +20,7 @@ NINJS_TYPES = {PHOTO: "picture", VIDEO: "video", AUDIO: "audio"}
 
 
 def make_manifest(story: Story, media: Sequence[BuiltMedia], packages: Sequence[Rendition], base_url: str | None,
-                  body: Body, generator: str = "mediapack") -> dict:
+                  body: Body, generator: str = "mediapack", *, ed_note: str | None = None) -> dict:
     """Describe the story, its media, its rendered body and its packages as a ninjs 3.1 "composite" document."""
     doc: dict = {
         "uri": story_uri(story.slug, base_url),
@@ -46,6 +46,8 @@ def make_manifest(story: Story, media: Sequence[BuiltMedia], packages: Sequence[
     if story.section:
         doc["subjects"] = [{"name": story.section, "rel": "section"}]
     doc["infoSources"] = [{"name": generator, "role": "generator"}]
+    if ed_note:
+        doc["edNote"] = ed_note  # for the receiving desk: what the packages' originals still carry
     if media:
         doc["associations"] = [_association(story, built, base_url) for built in media]
     if packages:

@@ -12,53 +12,12 @@ from ..errors import single_line
 from ..files import utc_stamp, write_atomic
 from ..model import BuiltMedia, Story
 from .body import Body
+from .downloads import downloads
 from .jsonld import make_jsonld
-from .labels import INTROS, MONTHS, byline_text, human_size, label
+from .labels import MONTHS, byline_text
 from .templates import render
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0/C1 controls are invalid in HTML; keep \t \n
-
-
-def downloads(manifest: dict) -> list[dict]:
-    """Group the manifest's downloadable renditions: per media item, then the story's packages."""
-    groups = []
-    for assoc in manifest.get("associations", []):
-        kind, renditions = assoc.get("type"), assoc.get("renditions", [])
-        if kind == "video":
-            mp4 = [r for r in renditions if r.get("contentType") == "video/mp4"]
-            # The ladder first, highest first; then compositions (social cuts) made from it.
-            chosen = sorted(mp4, key=lambda r: (r["name"].startswith("social-"), -r.get("height", 0)))
-            chosen += [r for r in renditions if r["name"] == "poster"]
-            chosen += [r for r in renditions if r.get("contentType") == "text/vtt" and "caption" in r["name"]]
-        elif kind == "picture":
-            # Every size as JPEG; the WebP/AVIF copies of the same sizes serve the page, not partners.
-            jpegs = [r for r in renditions if r.get("contentType") == "image/jpeg"]
-            chosen = sorted(jpegs, key=lambda r: -r.get("width", 0) * r.get("height", 0))
-            chosen += [r for r in renditions if r.get("contentType") == "video/mp4"]  # an animation's loop
-        elif kind == "audio":
-            chosen = [r for r in renditions if str(r.get("contentType", "")).startswith("audio/")]
-        else:
-            chosen = list(renditions)
-        if chosen:
-            caption = next((d["value"] for d in assoc.get("descriptions", []) if d.get("role") == "caption"), "")
-            groups.append({"intro": INTROS.get(kind, "To download the file click here:"),
-                           "caption": caption or assoc["name"], "credit": assoc.get("by", ""),
-                           "links": [_link(r) for r in chosen]})
-    if manifest.get("renditions"):
-        groups.append({"intro": "Download the whole story:", "caption": "", "credit": "",
-                       "links": [_link(r, package=True) for r in manifest["renditions"]]})
-    return groups
-
-
-def _link(r: dict, package: bool = False) -> dict:
-    size = r.get("sizeInBytes")
-    text = r.get("title") or label(r["name"], r.get("contentType", ""), size, width=r.get("width"),
-                                   height=r.get("height"), duration=r.get("duration"), package=package,
-                                   path=r.get("href"))
-    if size is not None and human_size(size) not in text:
-        text += f" · {human_size(size)}"
-    # The template keeps each part on one line, so a narrow screen wraps only between parts.
-    return {"href": r.get("href", ""), "type": r.get("contentType", ""), "parts": text.split(" · ")}
 
 
 def _display_date(stamp: str) -> str:

@@ -1,0 +1,135 @@
+"""The story's own files in the packages: sanitised of location and device data by default, pixels untouched.
+
+A photographer's original carries where it was taken (EXIF GPS, XMP exif:GPS*, an MP4's location
+atoms), the serial numbers of the camera and lens, the owner's name, maker notes and a thumbnail. In
+a conflict zone that is a danger to them. So by default (``[packages] originals = "sanitised"``) the
+packages hold copies without those: photos through exiv2 (pyexiv2), which edits the metadata and leaves
+the compressed pixels as they are; video and audio by a stream copy that keeps only the editorial tags.
+A file whose format cannot be sanitised that way (HEIC, AVIF and MPO for exiv2) is left out, with a
+warning. "untouched" ships the originals as they came; "none" ships none.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from ..config import Settings
+from ..errors import BuildError, InputError, single_line
+from ..ffmpeg import FFmpeg, file_arg, input_args
+from ..model import AUDIO, PHOTO, MediaInfo
+from ..video.outputs import encode_to_files
+
+SANITISER_VERSION = 1  # in the cache key of a sanitised original: bump when what is removed changes
+ED_NOTE = {"sanitised": "The originals in the packages have had their location, serial numbers, owner names, "
+                        "maker notes and thumbnails removed; their pixels and streams are as they came.",
+           "untouched": "The originals in the packages are the files as they came, with all their metadata.",
+           "none": "The packages hold no originals."}
+# Photo formats exiv2 writes in place. HEIF and AVIF it reads only; an MPO's second picture has an EXIF
+# block of its own that exiv2 does not reach.
+_SANITISABLE_PHOTOS = {"JPEG", "PNG", "WEBP", "TIFF"}
+# EXIF groups a camera's own tags live in (maker notes, decoded): anything but these standard ones.
+_STANDARD_EXIF = {"Image", "Photo", "Iop"}
+_PRIVATE = re.compile(r"GPS|Serial|Owner|MakerNote|UniqueID|Thumbnail"  # where, which device, whose
+                      r"|\.(Make|Model|Software|HostComputer|LensMake|LensModel|LensSpecification|LensInfo)$",
+                      re.IGNORECASE)
+# Container tags a sanitised video or audio file keeps: the editorial ones. Everything else goes: the
+# location (©xyz, com.apple.quicktime.location.ISO6709), the make, model and software of the device.
+_KEPT_TAGS = {"title", "artist", "album_artist", "composer", "album", "comment", "description", "synopsis",
+              "copyright", "genre", "date", "creation_time", "language", "track", "disc"}
+_MUXERS = {"mov": "mov", "mp4": "mp4", "m4a": "ipod", "m4v": "mp4", "mkv": "matroska", "webm": "webm",
+           "mka": "matroska", "mp3": "mp3", "wav": "wav", "flac": "flac", "ogg": "ogg", "opus": "ogg"}
+
+
+def unsanitisable(info: MediaInfo, path: Path) -> str | None:
+    """Say why a file cannot be sanitised without re-encoding it, or None if it can be."""
+    if info.kind == PHOTO:
+        if info.format == "GIF":
+            return None  # GIF carries no EXIF; an XMP block is checked as it is copied
+        if info.format not in _SANITISABLE_PHOTOS:
+            return f"{info.format} files cannot have their location removed without re-encoding them"
+        return None
+    if path.suffix.lower().lstrip(".") not in _MUXERS:
+        return f"{path.suffix or 'these'} files cannot have their location removed without re-encoding them"
+    return None
+
+
+def sanitise(source: Path, info: MediaInfo, target: Path, settings: Settings, ff: FFmpeg | None) -> None:
+    """Write ``source`` to ``target`` without location or device data; pixels and streams copied as they are."""
+    if info.kind == PHOTO:
+        _sanitise_photo(source, info, target)
+    else:
+        if ff is None:
+            raise BuildError(f"{source}: ffmpeg is needed to sanitise it")
+        _sanitise_stream(source, info, target, settings, ff)
+
+
+def _sanitise_photo(source: Path, info: MediaInfo, target: Path) -> None:
+    shutil.copyfile(source, target)
+    if info.format == "GIF":
+        if b"XMP DataXMP" in source.read_bytes():  # the application extension holding a GIF's XMP
+            raise InputError(f"{source}: its XMP cannot be removed from a GIF without rewriting it")
+        return
+    import pyexiv2  # exiv2: only when an original is sanitised
+
+    try:
+        with pyexiv2.Image(str(target)) as img:
+            exif = img.read_exif()
+            drop = {key: None for key in exif if _PRIVATE.search(key) or key.split(".")[1] not in _STANDARD_EXIF}
+            if drop:
+                img.modify_exif(drop)
+            xmp = img.read_xmp()
+            if drop := {key: None for key in xmp if _PRIVATE.search(key) or key.startswith("Xmp.xmp.Thumbnails")}:
+                img.modify_xmp(drop)
+            img.clear_thumbnail()
+    except (RuntimeError, ValueError, OSError) as exc:  # pyexiv2 raises RuntimeError for what exiv2 refuses
+        raise BuildError(single_line(f"{source}: cannot remove its location and device data: {exc}")) from None
+    if info.format == "JPEG":
+        _drop_trailer(target)
+
+
+def _drop_trailer(path: Path) -> None:
+    """Cut what follows a JPEG's end-of-image marker: phones append a motion photo's video there."""
+    data = path.read_bytes()
+    end = _jpeg_end(data)
+    if end is not None and end < len(data):
+        path.write_bytes(data[:end])
+
+
+def _jpeg_end(data: bytes) -> int | None:
+    """Return the offset just past the main image's EOI (segments, then entropy-coded scans), or None."""
+    at = 2
+    while at + 4 <= len(data):
+        if data[at] != 0xFF:
+            return None
+        marker = data[at + 1]
+        if marker == 0xD9:  # EOI
+            return at + 2
+        if marker in (0x01, *range(0xD0, 0xD8)) or marker == 0xFF:
+            at += 1 if marker == 0xFF else 2
+            continue
+        length = int.from_bytes(data[at + 2:at + 4], "big")
+        at += 2 + length
+        if marker == 0xDA:  # start of scan: entropy-coded data until a marker that is not stuffing or RST
+            while at + 1 < len(data):
+                if data[at] == 0xFF and data[at + 1] not in (0x00, *range(0xD0, 0xD8)):
+                    break
+                at += 1
+    return None
+
+
+def _sanitise_stream(source: Path, info: MediaInfo, target: Path, settings: Settings, ff: FFmpeg) -> None:
+    """Copy the video, audio and subtitle streams into a new container that keeps only editorial tags."""
+    import av  # PyAV, to read the tags there are (already loaded by a build that probed this file)
+
+    with av.open(file_arg(source), options={"protocol_whitelist": "file"}) as container:
+        tags = {key: value for key, value in container.metadata.items() if key.lower() in _KEPT_TAGS}
+    partial = target.with_name(target.name + ".partial")
+    maps = ["-map", "0:a?"] if info.kind == AUDIO else ["-map", "0:v?", "-map", "0:a?", "-map", "0:s?"]
+    args = [*input_args(source, fmt=info.format.split(",")[0]), *maps, "-c", "copy", "-map_metadata", "-1",
+            "-map_metadata:s", "-1", "-map_chapters", "-1", "-fflags", "+bitexact"]
+    for key, value in sorted(tags.items()):
+        args += ["-metadata", f"{key}={value}"]
+    args += ["-f", _MUXERS[source.suffix.lower().lstrip(".")], file_arg(partial)]
+    encode_to_files(ff, args, source, info.duration, settings, None, {partial: target})

@@ -1,0 +1,155 @@
+"""The originals the packages ship: no location or device data by default, pixels and streams untouched."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import zipfile
+from pathlib import Path
+
+import av
+import pillow_heif
+import pytest
+from PIL import Image
+
+from conftest import make_photo, make_video, run_cli, run_ffmpeg, write_story
+from mediapack.photo.credit import xmp_packet
+from test_rights import exiftool
+
+pillow_heif.register_heif_opener()
+GPS_WORDS = ("gps", "location", "xyz", "coordinates")
+PRIVATE_WORDS = ("serial", "owner", "makernote", "thumbnailimage", "thumbnailoffset")
+
+
+def located_exif() -> Image.Exif:
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "Canon", "EOS R5"
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2], gps[3], gps[4] = "N", (50.0, 27.0, 0.0), "E", (30.0, 31.0, 0.0)  # Kyiv
+    photo = exif.get_ifd(0x8769)
+    photo[0xA431], photo[0xA430], photo[0xA435] = "BODY-SN-4711", "Jane Owner", "LENS-SN-0815"
+    return exif
+
+
+def located_photo(path: Path, fmt: str | None = None) -> Path:
+    xmp = xmp_packet(caption="Editorial caption", credit="Jane/Agency").replace(
+        b"</rdf:Description>", b'<exif:GPSLatitude xmlns:exif="http://ns.adobe.com/exif/1.0/">50,27.0N'
+                               b"</exif:GPSLatitude></rdf:Description>")
+    kwargs = {"exif": located_exif().tobytes() if fmt == "HEIF" else located_exif(), "xmp": xmp}
+    return make_photo(path, (640, 480), fmt, **kwargs)
+
+
+def located_video(path: Path) -> Path:
+    plain = make_video(path.with_name("plain-" + path.name), seconds=1.0, size=(320, 240))
+    run_ffmpeg("-i", str(plain), "-map", "0", "-c", "copy", "-metadata", "location=+50.4500+030.5233/",
+               "-metadata", "com.apple.quicktime.location.ISO6709=+50.4500+030.5233+100.000/",
+               "-metadata", "com.apple.quicktime.make=Apple", "-metadata", "title=Editorial title",
+               "-movflags", "use_metadata_tags", str(path))
+    plain.unlink()
+    return path
+
+
+def motion_photo(path: Path) -> Path:
+    """A JPEG with a video appended after its end, as phones' motion photos are: the video has a location."""
+    located_photo(path)
+    clip = located_video(path.with_suffix(".clip.mov"))
+    path.write_bytes(path.read_bytes() + clip.read_bytes())
+    clip.unlink()
+    return path
+
+
+@pytest.fixture(scope="module")
+def story(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("originals") / "story"
+    located_photo(folder / "photos" / "kyiv.jpg")
+    located_photo(folder / "photos" / "kyiv.png", "PNG")
+    located_photo(folder / "photos" / "kyiv.webp", "WEBP")
+    located_photo(folder / "photos" / "kyiv.heic", "HEIF")
+    motion_photo(folder / "photos" / "motion.jpg")
+    located_video(folder / "video" / "kyiv.mov")
+    items = [f"  - {{id: {name.replace('.', '-')}, file: {sub}/{name}, caption: c, credit: d, alt: a}}"
+             for sub, name in (("photos", "kyiv.jpg"), ("photos", "kyiv.png"), ("photos", "kyiv.webp"),
+                               ("photos", "kyiv.heic"), ("photos", "motion.jpg"), ("video", "kyiv.mov"))]
+    return write_story(folder, "headline: Originals\npublished: 2026-06-20T09:30:00Z\nmedia:\n" + "\n".join(items)
+                       + "\n")
+
+
+def build(story: Path, out: Path, originals: str | None = None) -> dict:
+    if originals is not None:
+        (story.parent / "desk").mkdir(exist_ok=True)
+        (story.parent / "desk" / "mediapack.toml").write_text(f'[packages]\noriginals = "{originals}"\n')
+    config = ("--config", str(story.parent / "desk" / "mediapack.toml")) if originals else ()
+    proc = run_cli("build", str(story), "--out", str(out), "--json", *config)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)["stories"][0]
+
+
+def every_tag(folder: Path) -> list[tuple[str, str, str]]:
+    """(file, tag, value) of every tag exiftool finds in every file, embedded documents included."""
+    proc = subprocess.run(["exiftool", "-json", "-a", "-G1", "-ee3", "-r", str(folder)], capture_output=True,
+                          text=True, check=True, timeout=300)
+    return [(doc["SourceFile"], tag, str(value)) for doc in json.loads(proc.stdout) for tag, value in doc.items()]
+
+
+def test_no_location_or_device_data_ships_in_any_file_of_any_package(story: Path, tmp_path: Path) -> None:
+    result = build(story, tmp_path / "out")
+    assert any("kyiv.heic" in w and "left out of the packages" in w for w in result["warnings"])
+    unpacked = tmp_path / "unpacked"
+    for package in result["packages"]:
+        with zipfile.ZipFile(package) as archive:
+            archive.extractall(unpacked / Path(package).stem)
+    shipped = sorted(p.relative_to(unpacked).as_posix() for p in unpacked.rglob("originals/*/*"))
+    assert shipped == ["originals-full/originals/photos/kyiv.jpg", "originals-full/originals/photos/kyiv.png",
+                       "originals-full/originals/photos/kyiv.webp", "originals-full/originals/photos/motion.jpg",
+                       "originals-full/originals/video/kyiv.mov"]
+    found = every_tag(unpacked)
+    leaks = [(f, t, v) for f, t, v in found if any(w in t.lower() for w in GPS_WORDS + PRIVATE_WORDS)
+             or "50.45" in v or "50 deg 27" in v or "BODY-SN" in v or "Jane Owner" in v]
+    assert not leaks, leaks[:10]
+    assert not [f for f, t, v in found if t.endswith((":Make", ":Model"))]
+    # The editorial metadata stays.
+    jpeg = exiftool(unpacked / "originals-full" / "originals" / "photos" / "kyiv.jpg")
+    assert jpeg["XMP-dc:Description"] == "Editorial caption" and jpeg["XMP-photoshop:Credit"] == "Jane/Agency"
+    video = exiftool(unpacked / "originals-full" / "originals" / "video" / "kyiv.mov")
+    assert any(v == "Editorial title" for k, v in video.items() if k.endswith(":Title"))
+
+
+def test_the_pixels_and_the_streams_are_as_they_came(story: Path, tmp_path: Path) -> None:
+    result = build(story, tmp_path / "out")
+    full = next(p for p in result["packages"] if p.endswith("-full.zip"))
+    with zipfile.ZipFile(full) as archive:
+        for name in ("kyiv.jpg", "kyiv.png", "kyiv.webp", "motion.jpg"):
+            archive.extract(f"originals/photos/{name}", tmp_path / "x")
+            with Image.open(tmp_path / "x" / "originals" / "photos" / name) as shipped, \
+                    Image.open(story / "photos" / name) as source:
+                assert shipped.tobytes() == source.tobytes(), name
+        archive.extract("originals/video/kyiv.mov", tmp_path / "x")
+
+    def packets(path: Path) -> list[bytes]:
+        with av.open(str(path)) as container:
+            return [bytes(p) for p in container.demux(container.streams.video[0], container.streams.audio[0])
+                    if p.size]
+
+    assert packets(tmp_path / "x" / "originals" / "video" / "kyiv.mov") == packets(story / "video" / "kyiv.mov")
+
+
+@pytest.mark.parametrize("policy", ["untouched", "none"])
+def test_the_setting_ships_them_as_they_came_or_not_at_all(story: Path, tmp_path: Path, policy: str) -> None:
+    result = build(story, tmp_path / "out", policy)
+    full = next(p for p in result["packages"] if p.endswith("-full.zip"))
+    with zipfile.ZipFile(full) as archive:
+        names = [n for n in archive.namelist() if n.startswith("originals/")]
+        if policy == "none":
+            assert names == []
+        else:
+            assert len(names) == 6
+            assert archive.read("originals/photos/kyiv.jpg") == (story / "photos" / "kyiv.jpg").read_bytes()
+    manifest = json.loads(Path(result["output"], "manifest.json").read_text(encoding="utf-8"))
+    assert ("as they came" if policy == "untouched" else "no originals") in manifest["edNote"]
+
+
+def test_the_manifest_says_the_originals_are_sanitised(story: Path, tmp_path: Path) -> None:
+    result = build(story, tmp_path / "out")
+    manifest = json.loads(Path(result["output"], "manifest.json").read_text(encoding="utf-8"))
+    assert "location, serial numbers, owner names, maker notes and thumbnails removed" in manifest["edNote"]
+    assert run_cli("verify", result["output"]).returncode == 0
