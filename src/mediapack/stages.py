@@ -30,7 +30,7 @@ from .photo.renditions import make_photo_renditions
 from .publish.body import Body
 from .publish.labels import link_title
 from .publish.manifest import make_manifest, write_manifest
-from .publish.originals import ED_NOTE, SANITISER_VERSION, sanitise, unsanitisable
+from .publish.originals import ED_NOTE, SANITISER_VERSION, sanitise, sanitise_photo, unsanitisable
 from .publish.packages import write_packages, zip_timestamp
 from .publish.page import write_article
 from .story.compose_request import SLIDESHOW
@@ -260,31 +260,41 @@ def package_originals(ctx: BuildContext, media: Sequence[BuiltMedia]) -> Iterato
     scratch = ctx.staging.with_name(ctx.staging.name + "-originals")
     scratch.mkdir(exist_ok=True)
     try:
-        chosen = []
+        chosen, made = [], []
         for built in originals:
             if unsanitisable(built.info, ctx.source(built.item)):
                 continue  # left out: check warned
-            chosen.append((_sanitised(ctx, built, scratch), f"{ORIGINALS}/{built.item.file.as_posix()}"))
+            path, key, making = _sanitised(ctx, built, scratch)
+            chosen.append((path, f"{ORIGINALS}/{built.item.file.as_posix()}"))
+            made += [(path, key, making)] if making is not None else []
+        for path, key, making in made:  # photos were made in the worker pool, side by side
+            ctx.workers.result(making)
+            entry = replace(_ORIGINAL, path=Path(path.name), size_bytes=path.stat().st_size)
+            ctx.cache.store(key, path.parent, CacheEntry((entry,), None))
         yield chosen
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _sanitised(ctx: BuildContext, built: BuiltMedia, scratch: Path) -> Path:
-    """Return a sanitised copy of an original: from the cache, or made (and cached)."""
+_ORIGINAL = Rendition(name="original", path=Path("original"), content_type="application/octet-stream",
+                      size_bytes=0, role="original")
+
+
+def _sanitised(ctx: BuildContext, built: BuiltMedia, scratch: Path) -> tuple[Path, str, Future | None]:
+    """Say where an original's sanitised copy is, its cache key, and (unless cached) the future making it."""
     source = ctx.source(built.item)
     name = "original" + source.suffix.lower()  # an entry is shared by every file of the same bytes
     key = rendition_key("original", file_digest(source), SANITISER_VERSION)
     folder = scratch / built.item.id
-    entry = Rendition(name="original", path=Path(name), content_type="application/octet-stream", size_bytes=0,
-                      role="original")
-    if ctx.cache.fetch(key, folder, Path(".")) is None:
-        folder.mkdir(parents=True, exist_ok=True)
-        sanitise(source, built.info, folder / name, ctx.settings, ctx.ff)
-        ctx.cache.store(key, folder, CacheEntry((replace(entry, size_bytes=(folder / name).stat().st_size),), None))
-    return folder / name
-
-
+    if ctx.cache.fetch(key, folder, Path(".")) is not None:
+        return folder / name, key, None
+    folder.mkdir(parents=True, exist_ok=True)
+    if built.info.kind == PHOTO:  # 12 photos of 24 MP: 0.9 s here, half that in two workers
+        return folder / name, key, ctx.workers.submit(source, sanitise_photo, source, built.info, folder / name)
+    sanitise(source, built.info, folder / name, ctx.settings, ctx.ff)  # ffmpeg: a stream copy, here
+    done: Future = Future()
+    done.set_result(None)
+    return folder / name, key, done
 def write_story_packages(ctx: BuildContext, originals: list[tuple[Path, str]]) -> tuple[Rendition, ...]:
     """Write one zip per package profile, the story's own files under originals/; return them titled."""
     ctx.workers.check()

@@ -12,7 +12,6 @@ warning. "untouched" ships the originals as they came; "none" ships none.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 from ..config import Settings
@@ -58,23 +57,28 @@ def unsanitisable(info: MediaInfo, path: Path) -> str | None:
 def sanitise(source: Path, info: MediaInfo, target: Path, settings: Settings, ff: FFmpeg | None) -> None:
     """Write ``source`` to ``target`` without location or device data; pixels and streams copied as they are."""
     if info.kind == PHOTO:
-        _sanitise_photo(source, info, target)
+        sanitise_photo(source, info, target)
     else:
         if ff is None:
             raise BuildError(f"{source}: ffmpeg is needed to sanitise it")
         _sanitise_stream(source, info, target, settings, ff)
 
 
-def _sanitise_photo(source: Path, info: MediaInfo, target: Path) -> None:
-    shutil.copyfile(source, target)
+def sanitise_photo(source: Path, info: MediaInfo, target: Path) -> None:
+    """Write a photo without location or device data, in memory: one read and one write of the file."""
+    data = source.read_bytes()
     if info.format == "GIF":
-        if b"XMP DataXMP" in source.read_bytes():  # the application extension holding a GIF's XMP
+        if b"XMP DataXMP" in data:  # the application extension holding a GIF's XMP
             raise InputError(f"{source}: its XMP cannot be removed from a GIF without rewriting it")
+        target.write_bytes(data)
         return
+    if info.format == "JPEG":  # phones append a motion photo's video (with its location) after the end
+        end = _jpeg_end(data)
+        data = data[:end] if end is not None else data
     import pyexiv2  # exiv2: only when an original is sanitised
 
     try:
-        with pyexiv2.Image(str(target)) as img:
+        with pyexiv2.ImageData(data) as img:
             exif = img.read_exif()
             drop = {key: None for key in exif if _PRIVATE.search(key) or key.split(".")[1] not in _STANDARD_EXIF}
             if drop:
@@ -83,18 +87,10 @@ def _sanitise_photo(source: Path, info: MediaInfo, target: Path) -> None:
             if drop := {key: None for key in xmp if _PRIVATE.search(key) or key.startswith("Xmp.xmp.Thumbnails")}:
                 img.modify_xmp(drop)
             img.clear_thumbnail()
+            data = img.get_bytes()
     except (RuntimeError, ValueError, OSError) as exc:  # pyexiv2 raises RuntimeError for what exiv2 refuses
         raise BuildError(single_line(f"{source}: cannot remove its location and device data: {exc}")) from None
-    if info.format == "JPEG":
-        _drop_trailer(target)
-
-
-def _drop_trailer(path: Path) -> None:
-    """Cut what follows a JPEG's end-of-image marker: phones append a motion photo's video there."""
-    data = path.read_bytes()
-    end = _jpeg_end(data)
-    if end is not None and end < len(data):
-        path.write_bytes(data[:end])
+    target.write_bytes(data)
 
 
 def _jpeg_end(data: bytes) -> int | None:
