@@ -58,15 +58,16 @@ def build(folder: Path, out_dir: Path, settings: Settings, options: BuildOptions
                 media = encode_media(ctx)  # videos and audio, one at a time
                 media = cut_social(ctx, media)  # compose.social: 9:16 and 1:1 cuts of each video
                 media = in_story_order(ctx, photos.results().values(), media)
-            media = loop_animations(ctx, media)  # a looping MP4 of each animated GIF, WebP or PNG
-            media += compose_slideshow(ctx, media)  # compose.slideshow: made from the photos
-            media = credit_files(ctx, media)  # caption, credit and rights into every file, no re-encode
-            media = title_links(media)
-            body = render_body(story, media, options.base_url)
-            # Inside the zips the page and manifest list no packages: a package cannot describe its own size.
-            write_story_files(ctx, media, (), body)
-            with package_originals(ctx, media) as originals:  # sanitised of location and device data
-                packages = write_story_packages(ctx, originals)
+            # The originals, sanitised of location and device data in the pool while the rest is written.
+            with package_originals(ctx, media) as originals:
+                media = loop_animations(ctx, media)  # a looping MP4 of each animated GIF, WebP or PNG
+                media += compose_slideshow(ctx, media)  # compose.slideshow: made from the photos
+                media = credit_files(ctx, media)  # caption, credit and rights into every file, no re-encode
+                media = title_links(media)
+                body = render_body(story, media, options.base_url)
+                # Inside the zips the page and manifest list no packages: a package cannot describe its size.
+                write_story_files(ctx, media, (), body)
+                packages = write_story_packages(ctx, originals())
             write_story_files(ctx, media, packages, body)
             write_checksums(staging)
             workers.check()

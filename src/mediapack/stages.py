@@ -13,7 +13,7 @@ from typing import Self
 from .cache import CacheEntry
 from .context import BuildContext
 from .errors import BuildError, InputError, Problem, single_line
-from .files import file_digest
+from .files import file_digest, remember_digest
 from .keys import (
     SPLICED_TYPES,
     animation_key,
@@ -246,16 +246,19 @@ def write_story_files(ctx: BuildContext, media: Sequence[BuiltMedia], packages: 
 
 
 @contextmanager
-def package_originals(ctx: BuildContext, media: Sequence[BuiltMedia]) -> Iterator[list[tuple[Path, str]]]:
-    """Yield the (file, name in the zip) of each original the packages take: sanitised unless set otherwise.
+def package_originals(ctx: BuildContext, media: Sequence[BuiltMedia]) -> Iterator[Callable[[], list[tuple[Path, str]]]]:
+    """Start readying the originals the packages take (sanitised unless set otherwise); yield a wait for them.
 
-    A sanitised copy is cached like a rendition; without a cache it is made in a hidden folder beside
-    the staging one, removed when the packages are written (or by the next build, if this one dies).
+    The photos are sanitised in the worker pool while the caller goes on (writing the page), and the
+    wait returns each (file, name in the zip). A sanitised copy is cached like a rendition; without a
+    cache it is made in a hidden folder beside the staging one, removed at the end (or by the next
+    build, if this one dies).
     """
     originals = [m for m in media if not m.composed]
     if ctx.settings.originals != "sanitised":
-        yield ([] if ctx.settings.originals == "none" else
-               [(ctx.source(m.item), f"{ORIGINALS}/{m.item.file.as_posix()}") for m in originals])
+        chosen = ([] if ctx.settings.originals == "none" else
+                  [(ctx.source(m.item), f"{ORIGINALS}/{m.item.file.as_posix()}") for m in originals])
+        yield lambda: chosen
         return
     scratch = ctx.staging.with_name(ctx.staging.name + "-originals")
     scratch.mkdir(exist_ok=True)
@@ -267,11 +270,21 @@ def package_originals(ctx: BuildContext, media: Sequence[BuiltMedia]) -> Iterato
             path, key, making = _sanitised(ctx, built, scratch)
             chosen.append((path, f"{ORIGINALS}/{built.item.file.as_posix()}"))
             made += [(path, key, making)] if making is not None else []
-        for path, key, making in made:  # photos were made in the worker pool, side by side
-            ctx.workers.result(making)
-            entry = replace(_ORIGINAL, path=Path(path.name), size_bytes=path.stat().st_size)
-            ctx.cache.store(key, path.parent, CacheEntry((entry,), None))
-        yield chosen
+
+        def ready() -> list[tuple[Path, str]]:
+            while made:
+                path, key, making = made.pop(0)
+                if (digest := ctx.workers.result(making)) is not None:
+                    remember_digest(path, digest)
+                entry = replace(_ORIGINAL, path=Path(path.name), size_bytes=path.stat().st_size)
+                ctx.cache.store(key, path.parent, CacheEntry((entry,), None))
+            return chosen
+
+        try:
+            yield ready
+        finally:
+            for _, _, making in made:  # the build stopped early: let no worker write into a removed folder
+                making.cancel() or wait([making])
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

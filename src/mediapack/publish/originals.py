@@ -11,6 +11,7 @@ warning. "untouched" ships the originals as they came; "none" ships none.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -64,14 +65,14 @@ def sanitise(source: Path, info: MediaInfo, target: Path, settings: Settings, ff
         _sanitise_stream(source, info, target, settings, ff)
 
 
-def sanitise_photo(source: Path, info: MediaInfo, target: Path) -> None:
-    """Write a photo without location or device data, in memory: one read and one write of the file."""
+def sanitise_photo(source: Path, info: MediaInfo, target: Path) -> str:
+    """Write a photo without location or device data, in memory (one read, one write); return its sha256."""
     data = source.read_bytes()
     if info.format == "GIF":
         if b"XMP DataXMP" in data:  # the application extension holding a GIF's XMP
             raise InputError(f"{source}: its XMP cannot be removed from a GIF without rewriting it")
         target.write_bytes(data)
-        return
+        return hashlib.sha256(data).hexdigest()
     if info.format == "JPEG":  # phones append a motion photo's video (with its location) after the end
         end = _jpeg_end(data)
         data = data[:end] if end is not None else data
@@ -91,6 +92,8 @@ def sanitise_photo(source: Path, info: MediaInfo, target: Path) -> None:
     except (RuntimeError, ValueError, OSError) as exc:  # pyexiv2 raises RuntimeError for what exiv2 refuses
         raise BuildError(single_line(f"{source}: cannot remove its location and device data: {exc}")) from None
     target.write_bytes(data)
+    # Hashed here, in the worker: the cache and the zips' SHA256SUMS would otherwise read it again, serially.
+    return hashlib.sha256(data).hexdigest()
 
 
 def _jpeg_end(data: bytes) -> int | None:
