@@ -37,6 +37,13 @@ class QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
+def serve(handler: type[SimpleHTTPRequestHandler], directory: Path) -> ThreadingHTTPServer:
+    """Serve ``directory`` on a free port of 127.0.0.1, in a daemon thread."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=directory))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Build the tiny story and serve its output folder on 127.0.0.1; yield the folder's URL."""
@@ -44,15 +51,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     story = make_tiny_story(base / "tiny-story")
     proc = run_cli("build", str(story), "--out", str(base / "dist"), "--no-cache")
     assert proc.returncode == 0, proc.stderr
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=base / "dist" / SLUG))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = serve(QuietHandler, base / "dist" / SLUG)
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/"
     finally:
         server.shutdown()
         server.server_close()
-        thread.join()
 
 
 @pytest.fixture(scope="module")
@@ -290,12 +294,6 @@ class HeadersHandler(QuietHandler):
             if name != "Content-Type":
                 self.send_header(name, value)
         super().end_headers()
-
-
-def serve(handler: type[SimpleHTTPRequestHandler], directory: Path) -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=directory))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
 
 
 @pytest.fixture(scope="module")
