@@ -131,7 +131,7 @@ def test_the_video_plays_with_its_captions(visit: dict) -> None:
     video = page.evaluate("""(() => { const v = document.querySelector('video');
         return {error: v.error && v.error.code, width: v.videoWidth, src: v.currentSrc, poster: v.poster}; })()""")
     assert video == {"error": None, "width": 320, "src": visit["site"] + "media/clip/240p.mp4",
-                     "poster": visit["site"] + "media/clip/poster.jpg"}
+                     "poster": visit["site"] + "media/clip/poster.webp"}
     page.wait_for_function("document.querySelector('track').readyState === 2", timeout=WAIT_MS)  # LOADED
     cues = page.evaluate("[...document.querySelector('video').textTracks[0].cues]"
                          ".map(c => c.getCueAsHTML().textContent)")

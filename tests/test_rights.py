@@ -53,7 +53,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_a_photo_with_only_a_credit_line_names_no_photographer(built: Path) -> None:
     files = sorted((built / "media" / "credit-only").iterdir())
     assert [p.name for p in files] == ["medium.jpg", "medium.webp", "small.jpg", "small.webp", "square.jpg",
-                                       "thumb.jpg"]
+                                       "thumb.jpg", "thumb.webp"]
     for path in files:
         name = path.name
         tags = exiftool(path)

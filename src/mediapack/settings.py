@@ -39,11 +39,13 @@ class PhotoSize:
 class PhotoSettings:
     """The [photos] table: sizes, the square crop, encoder qualities and input limits."""
 
+    # WebP beside every JPEG, 2048 included: the page's <picture> offers WebP in every width, so a
+    # high-density screen is not left with the soft 1024 one. (Sizes are part of the cache key.)
     sizes: tuple[PhotoSize, ...] = (
-        PhotoSize("large", 2048, ("jpg",)),
+        PhotoSize("large", 2048, ("jpg", "webp")),
         PhotoSize("medium", 1024, ("jpg", "webp")),
         PhotoSize("small", 640, ("jpg", "webp")),
-        PhotoSize("thumb", 320, ("jpg",)),
+        PhotoSize("thumb", 320, ("jpg", "webp")),
     )
     square: int = setting(300, between(0, 4096, " px"))  # edge of the square crop; 0 turns it off
     jpeg_quality: int = setting(85, between(1, 95))  # Pillow: above 95 only grows files

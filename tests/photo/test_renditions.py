@@ -136,19 +136,21 @@ def test_sizes_above_the_source_collapse_into_one_at_its_own_size(tmp_path):
     source = make_photo(tmp_path / "pic.jpg", (1400, 2000))  # as the example's breakwater-light.jpg
     renditions, _ = render(source, tmp_path / "out", PhotoSettings())
     assert [(r.name, r.width, r.height) for r in renditions] == [
-        ("large", 1400, 2000), ("medium", 717, 1024), ("medium-webp", 717, 1024), ("small", 448, 640),
-        ("small-webp", 448, 640), ("thumb", 224, 320), ("square", 300, 300)]
+        ("large", 1400, 2000), ("large-webp", 1400, 2000), ("medium", 717, 1024), ("medium-webp", 717, 1024),
+        ("small", 448, 640), ("small-webp", 448, 640), ("thumb", 224, 320), ("thumb-webp", 224, 320),
+        ("square", 300, 300)]
     with Image.open(tmp_path / "out" / "media" / "pic" / "large.jpg") as img:
         assert img.size == (1400, 2000)
     # Two sizes above: one rendition, named after the smaller, in each of its formats; never upscaled.
     source = make_photo(tmp_path / "mid.jpg", (600, 400))
     renditions, _ = render(source, tmp_path / "out2", PhotoSettings())
     assert [(r.name, r.width, r.height) for r in renditions] == [
-        ("small", 600, 400), ("small-webp", 600, 400), ("thumb", 320, 213), ("square", 300, 300)]
+        ("small", 600, 400), ("small-webp", 600, 400), ("thumb", 320, 213), ("thumb-webp", 320, 213),
+        ("square", 300, 300)]
     # A size that fits the photo exactly leaves nothing to collapse.
     source = make_photo(tmp_path / "exact.jpg", (640, 480))
     renditions, _ = render(source, tmp_path / "out3", PhotoSettings())
-    assert [r.name for r in renditions] == ["small", "small-webp", "thumb", "square"]
+    assert [r.name for r in renditions] == ["small", "small-webp", "thumb", "thumb-webp", "square"]
 
 
 def test_portrait_sizes_follow_the_long_edge(tmp_path):

@@ -113,7 +113,8 @@ def test_photo_figure_has_picture_sources_img_and_caption(tmp_path):
                              "media/one/small.jpg 640w, media/one/thumb.jpg 320w")  # no square crop
     # The largest rendition's size: the CSS caps it at the column, and never stretches past it.
     assert (img["width"], img["height"], img["alt"]) == ("2048", "1365", "A gradient with shapes")
-    assert (img["loading"], img["decoding"]) == ("lazy", "async")
+    # The first photo is the lead, the largest paint: fetched at once, first (tests/publish/test_figures.py).
+    assert (img.get("loading"), img["fetchpriority"]) == (None, "high")
     assert img["sizes"] == webp["sizes"]
     assert "First photo <span class=\"credit\">Photo: Ann Writer/Example</span></figcaption>" in read(
         out, "index.html")

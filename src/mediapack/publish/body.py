@@ -12,7 +12,7 @@ from markdown_it.rules_block import StateBlock
 
 from ..errors import single_line
 from ..model import BuiltMedia, Story
-from .figures import render_figure
+from .figures import lead_photo, render_figure
 from .labels import KIND_WORDS
 
 _PLACEMENT = re.compile(r"!\[\[([^\]\n]*)\]\][ \t]*")
@@ -69,7 +69,8 @@ def _placed(tokens) -> set[str]:
 def render_body(story: Story, media: Sequence[BuiltMedia], base_url: str | None) -> Body:
     """Parse the Markdown body once; render it as HTML with figures and as plain text with markers."""
     media = [b for b in media if not b.composed]
-    figures = {b.item.id: render_figure(story, b, base_url) for b in media}
+    lead = lead_photo(media)
+    figures = {b.item.id: render_figure(story, b, base_url, lead=b.item.id == lead) for b in media}
     markers = {b.item.id: _media_marker(b) for b in media}
     env = {"media": figures}  # the placement rule needs the ids; rendering, the figures
     tokens = _md.parse(story.body, env)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from itertools import pairwise
+
 from ..model import PHOTO, VIDEO, BuiltMedia, Rendition, Story
 from .labels import language_name
 from .links import href_for
@@ -11,11 +14,14 @@ IMAGE_SIZES = "(min-width: 42rem) 40rem, calc(100vw - 2rem)"  # the column in ar
 PORTRAIT_SIZES = "(min-width: 28rem) 26rem, calc(100vw - 2rem)"  # figure.media-portrait in article.css
 
 
-def render_figure(story: Story, built: BuiltMedia, base_url: str | None) -> str:
-    """Return the HTML <figure> of one media item, its caption and credit in the <figcaption>."""
+def render_figure(story: Story, built: BuiltMedia, base_url: str | None, *, lead: bool = False) -> str:
+    """Return the HTML <figure> of one media item, its caption and credit in the <figcaption>.
+
+    The ``lead`` photo is the page's largest paint: it is loaded at once and first, never lazily.
+    """
     item = built.item
     fig: dict = {"kind": built.info.kind, "id": item.id, "caption": item.caption or "",
-                 "credit": item.credit or item.creator or "", "alt": item.alt or ""}
+                 "credit": item.credit or item.creator or "", "alt": item.alt or "", "lead": lead}
     if built.info.kind == PHOTO:
         fig.update(_picture(built, lambda r: href_for(r.path, story.slug, base_url)))
         fig["sizes"] = PORTRAIT_SIZES if fig["portrait"] else IMAGE_SIZES
@@ -57,11 +63,14 @@ def _player(story: Story, built: BuiltMedia, href) -> dict:
     prefix = "video/" if built.info.kind == VIDEO else "audio/"
     playable = sorted((r for r in built.renditions if r.role == "rendition" and r.content_type.startswith(prefix)),
                       key=lambda r: (-(r.height or 0), -(r.bitrate or 0)))
-    poster = poster_of(built)
+    # The WebP poster when there is one (every browser that plays the MP4 shows WebP): a third smaller.
+    poster = next((r for r in built.renditions if r.role == "poster" and r.content_type == "image/webp"),
+                  None) or poster_of(built)
     captions = next((r for r in built.renditions if r.role == "captions"), None)
     top = playable[0] if playable else None
     return {
-        "sources": [{"src": href(r), "type": r.content_type.split(";")[0]} for r in playable],
+        "sources": [{"src": href(r), "type": r.content_type.split(";")[0], "media": media}
+                    for r, media in zip(playable, rung_media(playable), strict=True)],
         "portrait": bool(top and top.width and top.height and top.height > top.width),
         "poster": href(poster) if poster else None,
         "width": top.width if top else None,
@@ -70,6 +79,24 @@ def _player(story: Story, built: BuiltMedia, href) -> dict:
                                "label": language_name(story.language)},
     }
 
+def rung_media(playable: Sequence[Rendition]) -> list[str | None]:
+    """Give each video source, highest first, the media query under which it is the one to load.
+
+    A rung is enough while the viewport is at most half its width (a 2x screen, the video filling
+    the width): a 375 px phone takes 480p (854 wide), a desktop the top rung. The browser takes the
+    first <source> that matches, so each rung asks for a viewport wider than the next one down
+    covers, and the smallest asks nothing; a browser that ignores ``media`` takes the top rung as before.
+    """
+    queries: list[str | None] = []
+    for higher, lower in pairwise(playable):
+        wider = bool(higher.width and lower.width and higher.width > lower.width)
+        queries.append(f"(min-width: {lower.width // 2 + 1}px)" if wider else None)
+    return [*queries, None] if playable else []
+
+
+def lead_photo(media: Sequence[BuiltMedia]) -> str | None:
+    """Name the story's lead image: its first photo (a composition is never one)."""
+    return next((b.item.id for b in media if b.info.kind == PHOTO and not b.composed), None)
 
 
 def poster_of(built: BuiltMedia) -> Rendition | None:
