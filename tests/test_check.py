@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_photo, make_video, run_cli, write_story
+from conftest import make_audio, make_photo, make_video, run_cli, write_story
 from mediapack.check import check_story
 from mediapack.config import load_settings
 from mediapack.errors import InputError
@@ -318,3 +318,27 @@ def test_a_batch_shows_a_stories_own_error_rather_than_a_slug_clash(tmp_path: Pa
     first, second = json.loads(proc.stdout)["stories"]
     assert first["ok"] and not second["ok"] and second["exit_code"] == 2
     assert "video.crf" in second["errors"][1]
+
+
+def test_a_focus_on_audio_is_refused(tmp_path: Path) -> None:
+    make_audio(tmp_path / "tone.m4a", seconds=0.5)
+    write_story(tmp_path, "headline: H\npublished: 2026-06-20T09:30:00Z\nmedia:\n"
+                          "  - {id: tone, file: tone.m4a, caption: c, credit: d, focus: [0.5, 0.5]}\n")
+    assert problems_of(tmp_path) == [(f"{tmp_path / 'story.md'}: media[tone].focus: is for photos and videos, "
+                                     "and tone.m4a is audio (nothing to crop): take it out")]
+
+
+def test_the_settings_give_the_story_its_publisher_uri_and_licence(tmp_path: Path) -> None:
+    make_photo(tmp_path / "p.jpg", (64, 48))
+    (tmp_path / "mediapack.toml").write_text("[publisher]\nname = 'Example News'\nurl = 'https://news.example.org'\n"
+                                             "[manifest]\nuri_prefix = 'https://example.org/id/'\n"
+                                             "[rights]\nlicense = 'https://example.org/licence'\n")
+    write_story(tmp_path, "headline: H\nslug: hello\npublished: 2026-06-20T09:30:00Z\nmedia:\n"
+                          "  - {id: p, file: p.jpg, caption: c, credit: d, alt: a}\n")
+    story = check_story(tmp_path, load_settings(tmp_path)).story
+    assert (story.publisher.name, story.publisher.url, story.publisher.logo) == (
+        "Example News", "https://news.example.org", None)
+    assert story.uri == "https://example.org/id/hello"
+    assert story.license == story.item("p").license == "https://example.org/licence"
+    write_story(tmp_path, "headline: H\nslug: hello\nuri: urn:newsroom:own\npublished: 2026-06-20T09:30:00Z\n")
+    assert check_story(tmp_path, load_settings(tmp_path)).story.uri == "urn:newsroom:own"  # the story's own wins

@@ -139,6 +139,8 @@ def test_a_batch_builds_the_good_stories_and_reports_the_bad_one(tmp_path: Path)
     for story in (summary["stories"][0], summary["stories"][2]):
         assert (Path(story["output"]) / "index.html").is_file() and story["built"] > 0
     assert "gone.jpg" in proc.stderr and "built first-good" in proc.stderr
+    assert proc.stderr.count("share cards need --base-url") == 1  # once for the run, not per story
+    assert [w for w in summary["warnings"] if "share cards need --base-url" in w]
     assert "\x1b[" not in proc.stderr, "no escape codes when stderr is not a terminal"
 
 
@@ -243,6 +245,17 @@ def test_an_unwritable_cache_warns_and_the_build_goes_on(tmp_path: Path) -> None
     assert "building without the cache" in proc.stderr
     summary = json.loads(proc.stdout)
     assert summary["ok"] and any("building without the cache" in w for w in summary["warnings"])
+
+
+def test_the_share_card_note_is_no_warning_strict_fails_on(tmp_path: Path) -> None:
+    make_photo(tmp_path / "story" / "p.jpg", (480, 360))
+    story = write_story(tmp_path / "story", "headline: Shared\npublished: 2026-06-20T09:30:00Z\nmedia:\n"
+                        "  - {id: p, file: p.jpg, caption: c, credit: d, alt: a}\n")
+    hosted = run_cli("build", str(story), "--out", str(tmp_path / "a"), "--strict", "--base-url", "https://x.org/s")
+    local = run_cli("build", str(story), "--out", str(tmp_path / "b"), "--strict")
+    assert hosted.returncode == local.returncode == 0, hosted.stderr + local.stderr
+    assert "share cards" not in hosted.stderr
+    assert local.stderr.count("note: share cards need --base-url") == 1
 
 
 def test_every_story_entry_in_json_has_the_same_keys(tmp_path: Path) -> None:

@@ -158,3 +158,26 @@ def test_names_and_tables_that_would_clash_or_vanish_are_refused(tmp_path: Path,
         load_settings(tmp_path)
     found = {p.key: p.message for p in caught.value.problems}
     assert found[key].startswith(said), found
+
+
+def test_publisher_and_manifest_uri_prefix(tmp_path: Path) -> None:
+    (tmp_path / "mediapack.toml").write_text(
+        "[publisher]\nname = 'Example News'\nurl = 'https://news.example.org'\nlogo = 'https://news.example.org/l.png'\n"
+        "[manifest]\nuri_prefix = 'urn:newsroom:stories:'\n")
+    settings = load_settings(tmp_path)
+    assert (settings.publisher.name, settings.publisher.url, settings.publisher.logo) == (
+        "Example News", "https://news.example.org", "https://news.example.org/l.png")
+    assert settings.manifest.uri_prefix == "urn:newsroom:stories:"
+
+
+def test_bad_publisher_and_uri_prefix_are_reported_together(tmp_path: Path) -> None:
+    (tmp_path / "mediapack.toml").write_text(
+        "[publisher]\nurl = 'ftp://news.example.org'\nlogo = 'https://news.example.org/l.png'\nmotto = 'x'\n"
+        "[manifest]\nuri_prefix = 'https://example.org/id'\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path)
+    said = " | ".join(map(str, caught.value.problems))
+    assert "publisher.url: must start with https:// or http://" in said
+    assert "publisher.name: required: a publisher with a url or logo needs its name" in said
+    assert "publisher.motto: unknown setting" in said
+    assert "manifest.uri_prefix: must end with '/' or ':'" in said

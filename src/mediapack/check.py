@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import Findings, InputError, Problem
-from .model import AUDIO, PHOTO, VIDEO, MediaInfo, Story
+from .model import AUDIO, PHOTO, VIDEO, MediaInfo, Publisher, Story
 from .photo.credit import fit_credit, iim_cuts
 from .photo.decode import probe_photo, sniff_format
 from .probe import probe_file
@@ -45,6 +45,7 @@ def check_story(folder: Path, settings: Settings, *, strict: bool = False, decod
         photos = {media_id for media_id, info in infos.items() if info.kind == PHOTO}
         story = apply_embedded_metadata(story, findings, photos)
         story = apply_rights_defaults(story, settings)
+        story = apply_publishing_defaults(story, settings)
         story = check_compositions(story, infos, settings, findings)
         check_media_fields(story, infos, settings, findings)
     strict = strict or settings.strict
@@ -69,8 +70,16 @@ def _decode_photos(story: Story, infos: dict[str, MediaInfo], settings: Settings
                 findings.error(None, f"media[{media_id}]", exc.message)
 
 
+def apply_publishing_defaults(story: Story, settings: Settings) -> Story:
+    """Give the story its publisher and its ninjs URI from the settings ([publisher], [manifest] uri_prefix)."""
+    publisher = settings.publisher
+    uri = story.uri or (settings.manifest.uri_prefix + story.slug if settings.manifest.uri_prefix else None)
+    return replace(story, uri=uri, publisher=Publisher(publisher.name, publisher.url or None, publisher.logo or None)
+                   if publisher.name else None)
+
+
 def apply_rights_defaults(story: Story, settings: Settings) -> Story:
-    """Give each item without a licence its story's, else the [rights] settings' (URLs)."""
+    """Give each item without a licence its story's, else the [rights] settings' (URLs); the story the settings'."""
     def default(item_value: str | None, story_value: str | None, setting: str) -> str | None:
         return item_value or story_value or setting or None
 
@@ -78,7 +87,9 @@ def apply_rights_defaults(story: Story, settings: Settings) -> Story:
                           acquire_license_page=default(item.acquire_license_page, story.acquire_license_page,
                                                        settings.rights.acquire_license_page))
                   for item in story.media)
-    return replace(story, media=items)
+    return replace(story, media=items, license=default(story.license, None, settings.rights.license),
+                   acquire_license_page=default(story.acquire_license_page, None,
+                                                settings.rights.acquire_license_page))
 
 
 def check_compositions(story: Story, infos: dict[str, MediaInfo], settings: Settings,
@@ -118,10 +129,13 @@ def check_media_fields(story: Story, infos: dict[str, MediaInfo], settings: Sett
         if info is None:
             continue  # probing said why
         key = f"media[{item.id}]"
-        fields = {"subtitles": item.subtitles, "poster_at": item.poster_at}
-        takes = {PHOTO: (), AUDIO: ("subtitles",), VIDEO: ("subtitles", "poster_at")}[info.kind]
+        fields = {"subtitles": item.subtitles, "poster_at": item.poster_at, "focus": item.focus}
+        takes = {PHOTO: ("focus",), AUDIO: ("subtitles",), VIDEO: ("subtitles", "poster_at", "focus")}[info.kind]
         for name, value in fields.items():
-            if value is not None and name not in takes:
+            if value is not None and name == "focus" and name not in takes:
+                findings.error(story.source, f"{key}.focus", f"is for photos and videos, and {item.file} is "
+                               f"{info.kind} (nothing to crop): take it out")
+            elif value is not None and name not in takes:
                 findings.error(story.source, f"{key}.{name}", f"is not for {info.kind}s, and {item.file} is a "
                                f"{info.kind}: take it out, or point file at the video it belongs to")
         if info.kind == PHOTO and info.frames > 1 and not can_loop(info):

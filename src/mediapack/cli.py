@@ -74,6 +74,10 @@ def _log_to_stderr(verbose: bool) -> None:
         logging.getLogger("mediapack").setLevel(logging.DEBUG)
 
 
+SHARE_CARDS_NEED_BASE_URL = ("share cards need --base-url: without it the pages have no canonical link, og:url, "
+                             "og:image, og:video or twitter:image (social platforms take only absolute URLs)")
+
+
 @app.command("build")
 def build_command(
     stories: Stories,
@@ -151,6 +155,10 @@ def build_command(
         raise typer.Exit(code) from None
     finally:
         reporter.close()
+    if base_url is None and any(outcome.result for outcome in outcomes):
+        # Once per run, after the stories; no story's warning, so --strict does not fail on it.
+        warnings.append(SHARE_CARDS_NEED_BASE_URL)
+        reporter.note(f"note: {SHARE_CARDS_NEED_BASE_URL}")
     worst = max(outcome.exit_code for outcome in outcomes)
     if as_json:
         _print_json({"ok": worst == 0, "exit_code": worst, "warnings": warnings,

@@ -76,7 +76,7 @@ def load_settings(story_folder: Path | None = None, config: Path | None = None, 
 
 
 def _apply(settings: Settings, data: dict[str, Any], path: Path, findings: Findings) -> Settings:
-    known = {"photos", "video", "ffmpeg", "rights", "packages", "strict", "compose"}
+    known = {"photos", "video", "ffmpeg", "rights", "publisher", "manifest", "packages", "strict", "compose"}
     for key in sorted(set(data) - known):
         findings.error(path, key, f"unknown setting{did_you_mean(key, known)} (known: {', '.join(sorted(known))})")
     photos, video, ffmpeg = settings.photos, settings.video, settings.ffmpeg
@@ -98,6 +98,14 @@ def _apply(settings: Settings, data: dict[str, Any], path: Path, findings: Findi
     rights = settings.rights
     if "rights" in data and _is_table(data["rights"], "rights", path, findings):
         rights = _merge_scalars(rights, data["rights"], "rights", path, findings)
+    publisher, manifest = settings.publisher, settings.manifest
+    if "publisher" in data and _is_table(data["publisher"], "publisher", path, findings):
+        publisher = _merge_scalars(publisher, data["publisher"], "publisher", path, findings)
+        publisher = replace(publisher, name=publisher.name.strip())
+        if not publisher.name and (publisher.url or publisher.logo):
+            findings.error(path, "publisher.name", "required: a publisher with a url or logo needs its name")
+    if "manifest" in data and _is_table(data["manifest"], "manifest", path, findings):
+        manifest = _merge_scalars(manifest, data["manifest"], "manifest", path, findings)
     originals = settings.originals
     if "packages" in data and _is_table(data["packages"], "packages", path, findings):
         tables = dict(data["packages"])
@@ -114,8 +122,8 @@ def _apply(settings: Settings, data: dict[str, Any], path: Path, findings: Findi
     compose = settings.compose
     if "compose" in data and _is_table(data["compose"], "compose", path, findings):
         compose = (path, dict(data["compose"]))
-    return replace(settings, photos=photos, video=video, ffmpeg=ffmpeg, rights=rights, packages=packages,
-                   originals=originals, strict=strict, compose=compose)
+    return replace(settings, photos=photos, video=video, ffmpeg=ffmpeg, rights=rights, publisher=publisher,
+                   manifest=manifest, packages=packages, originals=originals, strict=strict, compose=compose)
 
 
 def _check_story_config(before: Settings, after: Settings, data: dict[str, Any], path: Path,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +14,12 @@ MEDIA_DIR = Path("media")  # every item's renditions sit in media/<id>/ of the s
 def rendition_dir(media_id: str) -> Path:
     """Return the folder of an item's renditions, relative to the story's output: ``media/<id>``."""
     return MEDIA_DIR / media_id
+
+
+def lead_item_id(infos: Mapping[str, MediaInfo]) -> str | None:
+    """Return the id of the item whose picture leads the story: the first photo, else the first video."""
+    return next((i for i, info in infos.items() if info.kind == PHOTO),
+                next((i for i, info in infos.items() if info.kind == VIDEO), None))
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,16 @@ class MediaItem:
     poster_at: float | None = None
     license: str | None = None  # URL of the licence (item, else story, else [rights] in mediapack.toml)
     acquire_license_page: str | None = None  # URL of the page to license it from
+    focus: tuple[float, float] | None = None  # the subject, as fractions (x, y) of the upright picture
+
+
+@dataclass(frozen=True)
+class Publisher:
+    """The organisation that publishes the story ([publisher] in mediapack.toml), for JSON-LD and ninjs."""
+
+    name: str
+    url: str | None = None
+    logo: str | None = None  # URL of its logo
 
 
 @dataclass(frozen=True)
@@ -53,7 +70,8 @@ class Story:
     slug: str
     body: str  # Markdown, with ``![[id]]`` placement lines still in it
     standfirst: str | None = None
-    byline: tuple[str, ...] = ()
+    byline: tuple[str, ...] = ()  # the authors' names
+    byline_urls: tuple[tuple[str, str], ...] = ()  # (name, url) of each author the byline gives a URL for
     section: str | None = None
     published: datetime | None = None  # timezone-aware
     updated: datetime | None = None
@@ -63,6 +81,9 @@ class Story:
     acquire_license_page: str | None = None
     media: tuple[MediaItem, ...] = ()
     compose: ComposeRequest | None = None  # compositions asked for; None: none
+    uri: str | None = None  # the stable ninjs identifier (front matter, else [manifest] uri_prefix + slug)
+    subjects: tuple[str, ...] = ()  # IPTC Media Topic codes, e.g. "medtop:20000763"
+    publisher: Publisher | None = None  # from [publisher] in mediapack.toml
 
     def item(self, media_id: str) -> MediaItem:
         """Return the media item with this id."""

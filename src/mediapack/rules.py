@@ -13,6 +13,8 @@ Rule = Callable[[Any], "str | None"]  # the problem with a value, or None if it 
 # A host name (each label letters, digits and inner hyphens) or an IPv4 address; IPv6 in brackets.
 _HOSTNAME = re.compile(r"(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?"
                        r"|\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:]+")
+# A scheme, then printable ASCII without spaces or the characters a URI cannot carry unescaped.
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[!#$%&'()*+,\-./0-9:;=?@A-Z\[\]_a-z~]+")
 _BITRATE = re.compile(r"(\d+(?:\.\d+)?)([kKMG]?)")
 _BITRATE_UNITS = {"": 1, "k": 1000, "K": 1000, "M": 1_000_000, "G": 1_000_000_000}
 
@@ -100,6 +102,24 @@ def url_problem(url: str) -> str | None:
         return f"names no valid host ({parts.hostname!r})"
     if parts.username or parts.password:
         return "must not hold a user name or password"
+    return None
+
+
+def uri_problem(uri: str) -> str | None:
+    """Say what makes ``uri`` no absolute URI (a URN like urn:newsroom:ferry, or an http(s) URL), or None."""
+    if not _URI.fullmatch(uri):
+        return "must be an absolute URI like urn:newsroom:2026:ferry or https://example.org/id/ferry"
+    return url_problem(uri) if uri.lower().startswith(("http:", "https:")) else None
+
+
+def uri_prefix(value: str) -> str | None:
+    """Rule: empty, or the start of a URI that a story's slug completes (ending in '/' or ':')."""
+    if not value:
+        return None
+    if problem := uri_problem(value + "slug"):
+        return f"{problem}: {value!r}"
+    if not value.endswith(("/", ":")):
+        return f"must end with '/' or ':', so the slug is a part of its own: {value!r}"
     return None
 
 

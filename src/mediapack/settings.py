@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .rules import between, bitrate, http_url, one_of, setting
+from .rules import between, bitrate, http_url, one_of, setting, uri_prefix
 
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
                 "placebo")
@@ -134,6 +134,23 @@ class RightsSettings:
 
 
 @dataclass(frozen=True)
+class PublisherSettings:
+    """The [publisher] table: the organisation named as publisher in the page's JSON-LD and the manifest."""
+
+    name: str = ""  # required once the table sets anything
+    url: str = setting("", _url_or_empty)  # its home page
+    logo: str = setting("", _url_or_empty)  # URL of its logo (Google: a PNG/JPEG/WebP, at most 600x60 shown)
+
+
+@dataclass(frozen=True)
+class ManifestSettings:
+    """The [manifest] table: how partners identify the story in ninjs."""
+
+    # The story's ninjs uri is this plus its slug (a story's own ``uri:`` wins); empty: urn:mediapack:<slug>.
+    uri_prefix: str = setting("", uri_prefix)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every setting, merged from the mediapack.toml files that apply to a story."""
 
@@ -141,6 +158,8 @@ class Settings:
     video: VideoSettings = field(default_factory=VideoSettings)
     ffmpeg: FFmpegSettings = field(default_factory=FFmpegSettings)
     rights: RightsSettings = field(default_factory=RightsSettings)
+    publisher: PublisherSettings = field(default_factory=PublisherSettings)
+    manifest: ManifestSettings = field(default_factory=ManifestSettings)
     packages: tuple[PackageProfile, ...] = (
         PackageProfile("web", ("index.html", "embed.html", "article.txt", "manifest.json", "media/**")),
         PackageProfile("full", ("**",)),

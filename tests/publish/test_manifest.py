@@ -12,11 +12,21 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from mediapack.errors import BuildError
-from mediapack.model import AUDIO, PHOTO, VIDEO, BuiltMedia, MediaInfo, MediaItem, Rendition, Story
+from mediapack.model import (
+    AUDIO,
+    PHOTO,
+    VIDEO,
+    BuiltMedia,
+    MediaInfo,
+    MediaItem,
+    Publisher,
+    Rendition,
+    Story,
+)
 from mediapack.publish.body import render_body
 from mediapack.publish.labels import link_title
 from mediapack.publish.links import href_for
-from mediapack.publish.manifest import make_manifest, manifest_json, write_manifest
+from mediapack.publish.manifest import make_manifest, manifest_json, story_url, write_manifest
 
 # A copy of IPTC's ninjs 3.1 schema (CC BY 4.0), so the tests need nothing outside the repository.
 SCHEMA = json.loads((Path(__file__).parents[1] / "data" / "ninjs-schema_3.1.json").read_text(encoding="utf-8"))
@@ -175,11 +185,48 @@ def test_hrefs_are_relative_without_base_url():
 def test_base_url_makes_every_href_absolute():
     story, media, packages = sample()
     m = manifest_of(story, media, packages, BASE)
-    assert m["uri"] == "https://media.example.org/stories/tiny-story/"
-    assert m["associations"][0]["uri"] == "https://media.example.org/stories/tiny-story/media/one/"
+    assert story_url(m) == "https://media.example.org/stories/tiny-story/"
     for href in all_hrefs(m):
         assert href.startswith("https://media.example.org/stories/tiny-story/"), href
     assert all_hrefs(m)[0] == "https://media.example.org/stories/tiny-story/media/one/large.jpg"
+
+
+def test_the_uri_is_stable_whatever_the_base_url():
+    story, media, packages = sample()
+    plain, hosted = manifest_of(story, media, packages, None), manifest_of(story, media, packages, BASE)
+    assert plain["uri"] == hosted["uri"] == "urn:mediapack:tiny-story"
+    assert [a["uri"] for a in hosted["associations"]] == [a["uri"] for a in plain["associations"]] == [
+        "urn:mediapack:tiny-story:one", "urn:mediapack:tiny-story:clip", "urn:mediapack:tiny-story:tone"]
+    assert story_url(plain) == "" and "altIds" not in plain
+    assert hosted["altIds"] == [{"role": "url", "value": "https://media.example.org/stories/tiny-story/"}]
+
+
+@pytest.mark.parametrize(("uri", "item"), [("urn:newsroom:2026:ferry", "urn:newsroom:2026:ferry:one"),
+                                           ("https://example.org/id/ferry", "https://example.org/id/ferry/media/one")])
+def test_a_story_uri_names_the_story_and_its_items(uri, item):
+    story, media, packages = sample()
+    m = manifest_of(replace(story, uri=uri), media, packages, BASE)
+    assert m["uri"] == uri
+    assert m["associations"][0]["uri"] == item
+    assert schema_errors(m) == []
+
+
+def test_partners_get_status_dates_rights_languages_and_media_topics():
+    story, media, packages = sample()
+    story = replace(story, publisher=Publisher("Example News", "https://news.example.org"),
+                    license="https://example.org/licence", subjects=("medtop:20000763", "medtop:04000000"))
+    m = manifest_of(story, media, packages, None)
+    assert m["pubStatus"] == "usable"
+    assert (m["firstCreated"], m["versionCreated"], m["contentCreated"]) == (
+        "2026-06-20T09:30:00Z", "2026-06-20T12:00:00Z", "2026-06-20T09:30:00Z")
+    assert m["copyrightHolder"] == "Example News"
+    assert m["usageTerms"] == "Licence: https://example.org/licence"
+    assert {a["language"] for a in m["associations"]} == {"en"}
+    assert m["subjects"] == [
+        {"name": "Tests", "rel": "section"},
+        {"uri": "http://cv.iptc.org/newscodes/mediatopic/20000763", "literal": "medtop:20000763"},
+        {"uri": "http://cv.iptc.org/newscodes/mediatopic/04000000", "literal": "medtop:04000000"}]
+    assert schema_errors(m) == []
 
 
 def test_href_for_quotes_what_a_url_cannot_hold():

@@ -177,3 +177,48 @@ def test_unknown_keys_are_warnings_not_errors(tmp_path: Path) -> None:
     story, findings = read(tmp_path)
     assert story is not None and findings.errors == []
     assert any("kicker" in str(w) for w in findings.warnings)
+
+
+def test_bylines_may_link_authors_and_stories_name_their_uri_and_media_topics(tmp_path: Path) -> None:
+    make_photo(tmp_path / "a.jpg", (32, 32))
+    write_story(tmp_path, """
+        headline: Linked
+        byline: [Ann Writer, {name: Bo Reporter, url: "https://news.example.org/staff/bo"}]
+        uri: urn:newsroom:2026:linked
+        subjects: [medtop:20000763, medtop:04000000]
+        media:
+          - {id: a, file: a.jpg, focus: [0.25, 1]}
+        """)
+    story, findings = read(tmp_path)
+    assert findings.errors == []
+    assert story.byline == ("Ann Writer", "Bo Reporter")
+    assert story.byline_urls == (("Bo Reporter", "https://news.example.org/staff/bo"),)
+    assert story.uri == "urn:newsroom:2026:linked"
+    assert story.subjects == ("medtop:20000763", "medtop:04000000")
+    assert story.item("a").focus == (0.25, 1.0)
+
+
+def test_bad_bylines_uris_subjects_and_focus_are_refused_with_their_keys(tmp_path: Path) -> None:
+    make_photo(tmp_path / "a.jpg", (32, 32))
+    write_story(tmp_path, """
+        headline: Bad
+        byline: [Ann, {url: "https://x.org/a"}, {name: Bo, url: "javascript:alert(1)"}, {name: Cy, mail: c@x}, [1]]
+        uri: "not a uri"
+        subjects: [medtop:123, sport, 5]
+        media:
+          - {id: a, file: a.jpg, focus: [0.5, 1.5]}
+          - {id: b, file: a.jpg, focus: [true, 0]}
+          - {id: c, file: a.jpg, focus: 0.5}
+          - {id: d, file: a.jpg, focus: [0.1, 0.2, 0.3]}
+        """)
+    _, findings = read(tmp_path)
+    errors = " | ".join(messages(findings))
+    assert "byline[1].name: required" in errors
+    assert "byline[2].url: must start with https:// or http://" in errors
+    assert "byline[3].mail: unknown author key" in errors
+    assert "byline[4]: must be a name, or a mapping" in errors
+    assert "uri: must be an absolute URI" in errors
+    for index in range(3):
+        assert f"subjects[{index}]: must be an IPTC Media Topic code like medtop:20000763" in errors
+    for media_id in "abcd":
+        assert f"media[{media_id}].focus: must be [x, y], two numbers from 0 to 1" in errors

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..files import utc_stamp
-from ..model import PHOTO, VIDEO, BuiltMedia, Rendition, Story
+from ..model import PHOTO, VIDEO, BuiltMedia, Publisher, Rendition, Story
 from .figures import poster_of
 from .labels import iso_duration
 from .links import href_for, story_uri
@@ -22,7 +22,9 @@ def make_jsonld(story: Story, media: Sequence[BuiltMedia], base_url: str | None)
     if story.standfirst:
         article["description"] = story.standfirst
     if story.byline:
-        article["author"] = [{"@type": "Person", "name": name} for name in story.byline]
+        urls = dict(story.byline_urls)
+        article["author"] = [{"@type": "Person", "name": name, **({"url": urls[name]} if name in urls else {})}
+                             for name in story.byline]
     if story.published:
         article["datePublished"] = utc_stamp(story.published)
     if story.updated or story.published:
@@ -32,7 +34,8 @@ def make_jsonld(story: Story, media: Sequence[BuiltMedia], base_url: str | None)
         article["articleSection"] = story.section
     if story.copyright:
         article["copyrightNotice"] = story.copyright
-    # No publisher: the story names none, and guessing one from the copyright line would be invention.
+    if story.publisher:  # from [publisher] in mediapack.toml; never guessed from the copyright line
+        article["publisher"] = _organization(story.publisher)
     media = [b for b in media if not b.composed]
     images = [_image_object(b, href) for b in media if b.info.kind == PHOTO]
     videos = [_video_object(story, b, href) for b in media if b.info.kind == VIDEO]
@@ -45,6 +48,16 @@ def make_jsonld(story: Story, media: Sequence[BuiltMedia], base_url: str | None)
     if videos:
         article["video"] = videos
     return article
+
+
+def _organization(publisher: Publisher) -> dict:
+    """Describe the publisher as a schema.org Organization with its url and logo."""
+    org: dict = {"@type": "Organization", "name": publisher.name}
+    if publisher.url:
+        org["url"] = publisher.url
+    if publisher.logo:
+        org["logo"] = {"@type": "ImageObject", "url": publisher.logo}
+    return org
 
 
 def _credits(item) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import PurePath
 from urllib.parse import quote
 
-from ..model import rendition_dir
+from ..model import Story, rendition_dir
 
 
 def href_for(path: PurePath, slug: str, base_url: str | None) -> str:
@@ -21,9 +21,17 @@ def story_uri(slug: str, base_url: str | None) -> str:
     return f"{base_url.rstrip('/')}/{quote(slug)}/" if base_url else f"urn:mediapack:{quote(slug)}"
 
 
-def item_uri(slug: str, media_id: str, base_url: str | None) -> str:
-    """Return a media item's identifier: its folder URL under ``base_url``, else a mediapack URN."""
-    if base_url:
-        return f"{story_uri(slug, base_url)}{quote(rendition_dir(media_id).as_posix())}/"
-    return f"urn:mediapack:{quote(slug)}:{quote(media_id)}"
+def ninjs_uri(story: Story) -> str:
+    """Return the story's stable identifier for partners: its ``uri``, else ``urn:mediapack:<slug>``.
+
+    It never depends on --base-url, so a partner sees one story wherever it is hosted.
+    """
+    return story.uri or f"urn:mediapack:{quote(story.slug)}"
+
+
+def item_uri(story_id: str, media_id: str) -> str:
+    """Return a media item's identifier under its story's: ``<urn>:<id>``, or ``<url>/media/<id>``."""
+    if story_id.startswith(("urn:", "URN:")):
+        return f"{story_id}:{quote(media_id)}"
+    return f"{story_id.rstrip('/')}/{quote(rendition_dir(media_id).as_posix())}"
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from ..files import json_text, utc_stamp, write_atomic
 from ..model import AUDIO, PHOTO, VIDEO, BuiltMedia, Rendition, Story
 from .labels import byline_text
-from .links import href_for, item_uri, story_uri
+from .links import href_for, item_uri, ninjs_uri, story_uri
 
 if TYPE_CHECKING:
     from .body import Body
@@ -17,21 +17,23 @@ if TYPE_CHECKING:
 NINJS_VERSION = "3.1"
 NINJS_SCHEMA = "http://www.iptc.org/std/ninjs/ninjs-schema_3.1.json#"
 NINJS_TYPES = {PHOTO: "picture", VIDEO: "video", AUDIO: "audio"}
+URL_ROLE = "url"  # the altIds entry holding the story's web address under --base-url
+MEDIA_TOPICS = "http://cv.iptc.org/newscodes/mediatopic/"  # + the code's digits: the IPTC Media Topic's URI
 
 
 def make_manifest(story: Story, media: Sequence[BuiltMedia], packages: Sequence[Rendition], base_url: str | None,
                   body: Body, generator: str = "mediapack", *, ed_note: str | None = None) -> dict:
     """Describe the story, its media, its rendered body and its packages as a ninjs 3.1 "composite" document."""
     doc: dict = {
-        "uri": story_uri(story.slug, base_url),
+        "uri": ninjs_uri(story),
         "standard": {"name": "ninjs", "version": NINJS_VERSION, "schema": NINJS_SCHEMA},
         "type": "composite",
         "version": "1",
     }
-    if story.published:
-        doc["firstCreated"] = utc_stamp(story.published)
-    if story.updated or story.published:
-        doc["versionCreated"] = utc_stamp(story.updated or story.published)
+    if base_url:  # where the story is read; the uri stays the same wherever it is hosted
+        doc["altIds"] = [{"role": URL_ROLE, "value": story_uri(story.slug, base_url)}]
+    doc.update(_dates(story))
+    doc["pubStatus"] = "usable"
     doc["language"] = story.language
     doc["slugline"] = story.slug
     doc["headlines"] = [{"role": "main", "value": story.headline}]
@@ -39,12 +41,18 @@ def make_manifest(story: Story, media: Sequence[BuiltMedia], packages: Sequence[
         doc["by"] = byline_text(story.byline)
     if story.standfirst:
         doc["descriptions"] = [{"role": "summary", "contentType": "text/plain", "value": story.standfirst}]
+    if story.publisher:
+        doc["copyrightHolder"] = story.publisher.name
     if story.copyright:
         doc["copyrightNotice"] = story.copyright
+    if terms := usage_terms(story):
+        doc["usageTerms"] = terms
     doc["bodies"] = [{"role": "main", "contentType": kind, "wordCount": body.words, "value": value}
                      for kind, value in (("text/html", body.html), ("text/plain", body.text))]
-    if story.section:
-        doc["subjects"] = [{"name": story.section, "rel": "section"}]
+    subjects = [{"name": story.section, "rel": "section"}] if story.section else []
+    subjects += [{"uri": MEDIA_TOPICS + code.removeprefix("medtop:"), "literal": code} for code in story.subjects]
+    if subjects:
+        doc["subjects"] = subjects
     doc["infoSources"] = [{"name": generator, "role": "generator"}]
     if ed_note:
         doc["edNote"] = ed_note  # for the receiving desk: what the packages' originals still carry
@@ -55,10 +63,27 @@ def make_manifest(story: Story, media: Sequence[BuiltMedia], packages: Sequence[
     return doc
 
 
+def story_url(manifest: dict) -> str:
+    """Return the story's web address a manifest records (under --base-url), or ""."""
+    return next((alt.get("value", "") for alt in manifest.get("altIds", []) if alt.get("role") == URL_ROLE), "")
+
+
+def _dates(story: Story) -> dict:
+    """The ninjs dates: first and this version's, and when the content was made (its first publication)."""
+    dates = {}
+    if story.published:
+        dates["firstCreated"] = utc_stamp(story.published)
+    if story.updated or story.published:
+        dates["versionCreated"] = utc_stamp(story.updated or story.published)
+    if story.published:
+        dates["contentCreated"] = utc_stamp(story.published)
+    return dates
+
+
 def _association(story: Story, built: BuiltMedia, base_url: str | None) -> dict:
     item = built.item
-    entry: dict = {"name": item.id, "uri": item_uri(story.slug, item.id, base_url),
-                   "type": NINJS_TYPES.get(built.info.kind, "component")}
+    entry: dict = {"name": item.id, "uri": item_uri(ninjs_uri(story), item.id),
+                   "type": NINJS_TYPES.get(built.info.kind, "component"), "language": story.language}
     descriptions = [{"role": role, "contentType": "text/plain", "value": value}
                     for role, value in (("caption", item.caption), ("alt", item.alt)) if value]
     if descriptions:

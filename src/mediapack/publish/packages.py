@@ -25,7 +25,7 @@ from .checksums import (
     files_under,
     format_sums,
 )
-from .manifest import manifest_json
+from .manifest import manifest_json, story_url
 
 MANIFEST = "manifest.json"  # every package holds one, whatever its profile
 PACKAGES_DIR = "packages"
@@ -116,7 +116,7 @@ def package_manifest(source: Path, names: set[str]) -> bytes | None:
         return None
     if not isinstance(doc, dict):
         return None
-    uri = str(doc.get("uri", ""))
+    uri = story_url(doc)
     prefix = uri if uri.startswith(("http://", "https://")) else ""  # hrefs are absolute under --base-url
 
     def inside(rendition: dict) -> bool:

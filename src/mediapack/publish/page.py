@@ -15,6 +15,7 @@ from .body import Body
 from .downloads import downloads
 from .jsonld import make_jsonld
 from .labels import MONTHS, byline_text
+from .share import share_tags
 from .templates import render
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0/C1 controls are invalid in HTML; keep \t \n
@@ -47,7 +48,9 @@ def write_article(out_root: Path, story: Story, media: Sequence[BuiltMedia], man
     updated = story.updated if story.updated != story.published else None
     dates = [(word, utc_stamp(moment), _display_date(utc_stamp(moment)))
              for word, moment in (("Published", story.published), ("Updated", updated)) if moment]
+    canonical, meta = share_tags(story, media, base_url)
     context = {
+        "canonical": canonical, "share_tags": meta,
         "story": story, "byline": byline_text(story.byline), "dates": dates,
         "body": Markup(body.html), "groups": downloads(manifest), "manifest": manifest,
         "jsonld": make_jsonld(story, media, base_url),

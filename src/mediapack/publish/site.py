@@ -22,6 +22,7 @@ from urllib.parse import quote, unquote, urlsplit
 from ..files import write_atomic
 from ..records import built_stories
 from .downloads import downloads
+from .manifest import story_url
 
 HEADERS = "_headers"
 # By extension, fixed here rather than read from the machine's mime.types: the same on every machine.
@@ -66,7 +67,7 @@ def _story_blocks(folder: Path, slug: str) -> Iterator[str]:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return  # not a story mediapack finished (or removed since): nothing to describe
-    uri = manifest.get("uri", "")
+    uri = story_url(manifest)
     prefix = _url_path(uri, slug)
     names = {_relative(link["href"], uri): link["filename"]
              for group in downloads(manifest) for link in group["links"]}

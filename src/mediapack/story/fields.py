@@ -11,11 +11,12 @@ from typing import Any
 from ..errors import BIDI_CONTROLS, Findings, is_control, shown
 from ..files import as_utc
 from ..model import MediaItem
-from ..rules import did_you_mean, url_problem
+from ..rules import did_you_mean, uri_problem, url_problem
 
 ID_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 MEDIA_KEYS = {"id", "file", "caption", "credit", "alt", "creator", "copyright", "subtitles", "poster_at",
-              "license", "acquire_license_page"}
+              "license", "acquire_license_page", "focus"}
+MEDIA_TOPIC = re.compile(r"^medtop:\d{8}$")  # an IPTC Media Topic code, e.g. medtop:20000763
 SUBTITLE_SUFFIXES = {".srt", ".vtt"}
 MAX_SUBTITLE_BYTES = 10_000_000  # read whole into memory to convert
 
@@ -47,16 +48,67 @@ def url_field(data: dict, key: str, source: Path, findings: Findings, *, prefix:
     return value
 
 
-def byline_field(value: Any, source: Path, findings: Findings) -> tuple[str, ...]:
-    """Return a byline (one name or a list of names) as a tuple of names."""
+def byline_field(value: Any, source: Path, findings: Findings
+                 ) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """Return a byline's names and the (name, url) of those given as ``{name: "…", url: "…"}``.
+
+    A byline is a name, an author mapping, or a list of both.
+    """
+    entries = value if isinstance(value, list) else [] if value is None else [value]
+    names: list[str] = []
+    urls: list[tuple[str, str]] = []
+    for index, entry in enumerate(entries):
+        where = f"byline[{index}]" if isinstance(value, list) else "byline"
+        if isinstance(entry, str):
+            names += [entry.strip()] if entry.strip() else []
+        elif isinstance(entry, dict):
+            for key in sorted(set(map(str, entry)) - {"name", "url"}):
+                findings.error(source, f"{where}.{key}", "unknown author key: an author has a name and a url")
+            name = text_field(entry, "name", source, findings, required=True, prefix=f"{where}.")
+            url = url_field(entry, "url", source, findings, prefix=f"{where}.")
+            names += [name] if name else []
+            urls += [(name, url)] if name and url else []
+        else:
+            findings.error(source, where, 'must be a name, or a mapping like {name: "Ann Writer", url: '
+                           '"https://example.org/staff/ann"}')
+    return tuple(names), tuple(urls)
+
+
+def subjects_field(value: Any, source: Path, findings: Findings) -> tuple[str, ...]:
+    """Return IPTC Media Topic codes (medtop:20000763), one or a list, each checked for its form."""
+    codes = value if isinstance(value, list) else [] if value is None else [value]
+    good = []
+    for index, code in enumerate(codes):
+        where = f"subjects[{index}]" if isinstance(value, list) else "subjects"
+        if isinstance(code, str) and MEDIA_TOPIC.match(code.strip()):
+            good.append(code.strip())
+        else:
+            findings.error(source, where, "must be an IPTC Media Topic code like medtop:20000763 "
+                           f"(see https://cv.iptc.org/newscodes/mediatopic/), not {shown(code)}")
+    return tuple(dict.fromkeys(good))
+
+
+def uri_field(data: dict, key: str, source: Path, findings: Findings) -> str | None:
+    """Return ``data[key]`` as an absolute URI (a URN or an http(s) URL), or record why it is none."""
+    value = text_field(data, key, source, findings)
+    if value is not None and (problem := uri_problem(value)):
+        findings.error(source, key, f"{problem}, not {shown(value)}")
+        return None
+    return value
+
+
+def focus_field(entry: dict, source: Path, findings: Findings, prefix: str) -> tuple[float, float] | None:
+    """Return a media item's ``focus: [x, y]``: fractions from 0 to 1 of the upright picture's width and height."""
+    value = entry.get("focus")
     if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value.strip(),) if value.strip() else ()
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return tuple(v.strip() for v in value if v.strip())
-    findings.error(source, "byline", "must be a name or a list of names")
-    return ()
+        return None
+    if (isinstance(value, list) and len(value) == 2
+            and all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in value)
+            and all(0 <= v <= 1 for v in value)):
+        return float(value[0]), float(value[1])
+    findings.error(source, prefix + "focus", "must be [x, y], two numbers from 0 to 1 (fractions of the "
+                   f"picture's width and height from its top left corner, e.g. [0.5, 0.3]), not {shown(value)}")
+    return None
 
 
 def date_field(data: dict, key: str, source: Path, findings: Findings) -> datetime | None:
@@ -136,6 +188,7 @@ def media_list(value: Any, folder: Path, source: Path, findings: Findings) -> tu
             poster_at=float(poster_at) if poster_at is not None else None,
             license=url_field(entry, "license", source, findings, prefix=prefix),
             acquire_license_page=url_field(entry, "acquire_license_page", source, findings, prefix=prefix),
+            focus=focus_field(entry, source, findings, prefix),
         ))
     return tuple(items)
 

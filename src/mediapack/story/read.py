@@ -24,7 +24,9 @@ from .fields import (
     date_field,
     declared_ids,
     media_list,
+    subjects_field,
     text_field,
+    uri_field,
     url_field,
 )
 
@@ -32,7 +34,7 @@ STORY_FILE = "story.md"
 PLACEMENT = re.compile(r"^\s*!\[\[([^\]\n]*)\]\]\s*$", re.MULTILINE)
 LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 KNOWN_KEYS = {"headline", "slug", "standfirst", "byline", "section", "published", "updated",
-              "language", "copyright", "license", "acquire_license_page", "media", "compose"}
+              "language", "copyright", "license", "acquire_license_page", "media", "compose", "uri", "subjects"}
 MAX_STORY_BYTES = 2_000_000
 ZIP_YEARS = (1980, 2107)  # what a zip entry's date can hold
 
@@ -91,6 +93,7 @@ def read_story(folder: Path, findings: Findings) -> Story | None:
     language = text_field(front, "language", source, findings) or "en"
     if not LANGUAGE.match(language):
         findings.error(source, "language", f"not a language tag like 'en' or 'pt-BR': {language!r}")
+    byline, byline_urls = byline_field(front.get("byline"), source, findings)
     return Story(
         folder=folder,
         source=source,
@@ -98,7 +101,8 @@ def read_story(folder: Path, findings: Findings) -> Story | None:
         slug=slug or story_slug(headline, folder),
         body=body,
         standfirst=text_field(front, "standfirst", source, findings),
-        byline=byline_field(front.get("byline"), source, findings),
+        byline=byline,
+        byline_urls=byline_urls,
         section=text_field(front, "section", source, findings),
         published=_published(front, source, findings),
         updated=date_field(front, "updated", source, findings),
@@ -108,6 +112,8 @@ def read_story(folder: Path, findings: Findings) -> Story | None:
         acquire_license_page=url_field(front, "acquire_license_page", source, findings),
         media=media,
         compose=parse_compose(front.get("compose"), source, findings, folder=folder),
+        uri=uri_field(front, "uri", source, findings),
+        subjects=subjects_field(front.get("subjects"), source, findings),
     )
 
 
