@@ -181,3 +181,24 @@ def test_bad_publisher_and_uri_prefix_are_reported_together(tmp_path: Path) -> N
     assert "publisher.name: required: a publisher with a url or logo needs its name" in said
     assert "publisher.motto: unknown setting" in said
     assert "manifest.uri_prefix: must end with '/' or ':'" in said
+
+
+def test_page_settings_take_a_zone_and_labels(tmp_path: Path) -> None:
+    (tmp_path / "mediapack.toml").write_text('[page]\ntimezone = "Asia/Tehran"\n[page.labels]\n'
+                                             'video_intro = "Video file:"\nby = "Reporting by {names}"\n',
+                                             encoding="utf-8")
+    page = load_settings(tmp_path).page
+    assert page.timezone == "Asia/Tehran"
+    assert page.labels == (("by", "Reporting by {names}"), ("video_intro", "Video file:"))
+
+
+def test_page_settings_refuse_unknown_zones_labels_and_placeholders_all_at_once(tmp_path: Path) -> None:
+    (tmp_path / "mediapack.toml").write_text('[page]\ntimezone = "Asia/Teheran"\ncolour = 1\n[page.labels]\n'
+                                             'vidoe_intro = "Video:"\nby = "By {name}"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path)
+    lines = "\n".join(caught.value.lines())
+    assert "page.timezone: must be a time zone like \"Asia/Tehran\"" in lines and "(did you mean `Asia/Tehran`?)" in lines
+    assert "page.colour: unknown setting" in lines
+    assert "page.labels.vidoe_intro: unknown label (did you mean `video_intro`?)" in lines
+    assert "page.labels.by: must hold {names}, as 'By {names}' does, not 'By {name}'" in lines

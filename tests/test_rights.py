@@ -109,8 +109,10 @@ def test_mp4s_say_what_they_are_who_made_them_and_their_language(built: Path) ->
 def test_json_ld_and_ninjs_carry_the_licence(built: Path) -> None:
     manifest = json.loads((built / "manifest.json").read_text(encoding="utf-8"))
     terms = {a["name"]: a.get("usageTerms") for a in manifest["associations"]}
-    assert terms["credit-only"] == f"Licence: {LICENSE}; To license it: {LICENSING}"
-    assert terms["by-jane"] == f"Licence: https://example.org/other-licence; To license it: {LICENSING}"
+    # In the story's language (French): the prose of ninjs usageTerms comes from the catalogue too.
+    assert terms["credit-only"] == f"Licence\u00a0: {LICENSE}; Pour obtenir une licence\u00a0: {LICENSING}"
+    assert terms["by-jane"] == (f"Licence\u00a0: https://example.org/other-licence; "
+                                f"Pour obtenir une licence\u00a0: {LICENSING}")
     page = (built / "index.html").read_text(encoding="utf-8")
     ld = json.loads(page.split('<script type="application/ld+json">')[1].split("</script>")[0])
     image = next(i for i in ld["image"] if i.get("caption") == "A ferry at dawn")

@@ -63,8 +63,8 @@ def build(folder: Path, out_dir: Path, settings: Settings, options: BuildOptions
                 media = loop_animations(ctx, media)  # a looping MP4 of each animated GIF, WebP or PNG
                 media += compose_slideshow(ctx, media)  # compose.slideshow: made from the photos
                 media = credit_files(ctx, media)  # caption, credit and rights into every file, no re-encode
-                media = title_links(media)
-                body = render_body(story, media, options.base_url)
+                media = title_links(ctx, media)  # link text in the story's language
+                body = render_body(story, media, options.base_url, ctx.words)
                 # Inside the zips the page and manifest list no packages: a package cannot describe its size.
                 write_story_files(ctx, media, (), body)
                 packages = write_story_packages(ctx, originals())

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import Findings, InputError, Problem
+from .i18n import has_catalogue
 from .model import AUDIO, PHOTO, VIDEO, MediaInfo, Publisher, Story
 from .photo.credit import fit_credit, iim_cuts
 from .photo.decode import probe_photo, sniff_format
@@ -48,6 +49,7 @@ def check_story(folder: Path, settings: Settings, *, strict: bool = False, decod
         story = apply_publishing_defaults(story, settings)
         story = check_compositions(story, infos, settings, findings)
         check_media_fields(story, infos, settings, findings)
+        check_language(story, settings, findings)
     strict = strict or settings.strict
     errors = findings.errors + (findings.warnings if strict else [])
     if errors and story is not None and not decode_photos:
@@ -59,6 +61,13 @@ def check_story(folder: Path, settings: Settings, *, strict: bool = False, decod
         raise InputError(f"{where}: {len(errors)} problem(s) found", errors,
                          warnings=() if strict else findings.warnings)
     return CheckedStory(story, infos, tuple(findings.warnings))
+
+
+def check_language(story: Story, settings: Settings, findings: Findings) -> None:
+    """Warn once when the story's language has no shipped labels; refuse right-to-left text nothing can draw."""
+    if not has_catalogue(story.language):
+        findings.warn(story.source, "language", f"mediapack has no labels in {story.language!r}: the page's labels "
+                      "are in English (set your own in mediapack.toml's [page.labels])")
 
 
 def _decode_photos(story: Story, infos: dict[str, MediaInfo], settings: Settings, findings: Findings) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, Findings, shown
+from .messages import MESSAGES, label_problem
 from .rules import bits_per_second, did_you_mean, rule_of
 from .settings import (
     LIMITS,
@@ -76,7 +77,7 @@ def load_settings(story_folder: Path | None = None, config: Path | None = None, 
 
 
 def _apply(settings: Settings, data: dict[str, Any], path: Path, findings: Findings) -> Settings:
-    known = {"photos", "video", "ffmpeg", "rights", "publisher", "manifest", "packages", "strict", "compose"}
+    known = {"photos", "video", "ffmpeg", "rights", "publisher", "manifest", "page", "packages", "strict", "compose"}
     for key in sorted(set(data) - known):
         findings.error(path, key, f"unknown setting{did_you_mean(key, known)} (known: {', '.join(sorted(known))})")
     photos, video, ffmpeg = settings.photos, settings.video, settings.ffmpeg
@@ -106,6 +107,13 @@ def _apply(settings: Settings, data: dict[str, Any], path: Path, findings: Findi
             findings.error(path, "publisher.name", "required: a publisher with a url or logo needs its name")
     if "manifest" in data and _is_table(data["manifest"], "manifest", path, findings):
         manifest = _merge_scalars(manifest, data["manifest"], "manifest", path, findings)
+    page = settings.page
+    if "page" in data and _is_table(data["page"], "page", path, findings):
+        section = dict(data["page"])
+        labels = section.pop("labels", None)
+        page = _merge_scalars(page, section, "page", path, findings)
+        if labels is not None and _is_table(labels, "page.labels", path, findings):
+            page = replace(page, labels=_parse_labels(dict(page.labels), labels, path, findings))
     originals = settings.originals
     if "packages" in data and _is_table(data["packages"], "packages", path, findings):
         tables = dict(data["packages"])
@@ -123,7 +131,8 @@ def _apply(settings: Settings, data: dict[str, Any], path: Path, findings: Findi
     if "compose" in data and _is_table(data["compose"], "compose", path, findings):
         compose = (path, dict(data["compose"]))
     return replace(settings, photos=photos, video=video, ffmpeg=ffmpeg, rights=rights, publisher=publisher,
-                   manifest=manifest, packages=packages, originals=originals, strict=strict, compose=compose)
+                   manifest=manifest, page=page, packages=packages, originals=originals, strict=strict,
+                   compose=compose)
 
 
 def _check_story_config(before: Settings, after: Settings, data: dict[str, Any], path: Path,
@@ -273,6 +282,20 @@ def _parse_packages(value: dict, defaults: tuple[PackageProfile, ...], path: Pat
             continue
         profiles[_safe_name(name, where, path, findings)] = PackageProfile(name, lists["include"], lists["exclude"])
     return tuple(profiles.values())
+
+
+def _parse_labels(labels: dict[str, str], table: dict[str, Any], path: Path, findings: Findings
+                  ) -> tuple[tuple[str, str], ...]:
+    """Parse ``[page.labels]``: ``key = "text"`` for any key of messages.MESSAGES, same placeholders."""
+    for key, text in table.items():
+        where = f"page.labels.{key}"
+        if key not in MESSAGES:
+            findings.error(path, where, f"unknown label{did_you_mean(key, MESSAGES)} (known: {', '.join(MESSAGES)})")
+        elif (problem := label_problem(key, text)) is not None:
+            findings.error(path, where, problem)
+        else:
+            labels[key] = text
+    return tuple(sorted(labels.items()))
 
 
 def _safe_name(name: str, where: str, path: Path, findings: Findings) -> str:

@@ -14,6 +14,7 @@ from .staging import LOCK_TIMEOUT
 if TYPE_CHECKING:  # only types here: records.py reads BuildOptions without loading the media libraries
     from .cache import CacheEntry, RenditionCache
     from .ffmpeg import FFmpeg
+    from .i18n import Words
     from .workers import Workers
 
 
@@ -52,6 +53,13 @@ class BuildContext:
     reporter: Reporter
     workers: Workers
     base_url: str | None
+
+    @property
+    def words(self) -> Words:
+        """Return the story's words: labels, dates and direction of its language, the newsroom's overrides."""
+        from .i18n import story_words  # Babel loads with the first build, not for --help
+
+        return story_words(self.story, self.settings)
 
     def source(self, item: MediaItem) -> Path:
         """Return the item's file in the story folder."""

@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timezone, tzinfo
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -52,6 +52,12 @@ def json_text(obj: object, **options: object) -> str:
 def as_utc(moment: datetime) -> datetime:
     """Return ``moment`` in UTC; a naive one is taken to be UTC already. May raise OverflowError."""
     return (moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def offset_zone(moment: datetime) -> tzinfo | None:
+    """Return the fixed zone a moment was written in ("+03:30"), or None for UTC or no zone at all."""
+    offset = moment.utcoffset() if moment.tzinfo is not None else None
+    return timezone(offset) if offset else None
 
 
 def utc_stamp(moment: datetime) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 
 PHOTO, VIDEO, AUDIO = "photo", "video", "audio"
@@ -76,6 +76,8 @@ class Story:
     published: datetime | None = None  # timezone-aware
     updated: datetime | None = None
     language: str = "en"
+    direction: str | None = None  # "rtl" or "ltr" from the front matter's dir; None: the language's own
+    zone: tzinfo | None = None  # the offset ``published`` was written with (+03:30); None: UTC or none given
     copyright: str | None = None
     license: str | None = None  # the default of every item's licence URL
     acquire_license_page: str | None = None

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .rules import between, bitrate, http_url, one_of, setting, uri_prefix
+from .rules import between, bitrate, did_you_mean, http_url, one_of, setting, uri_prefix
 
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
                 "placebo")
@@ -133,6 +133,28 @@ class RightsSettings:
     acquire_license_page: str = setting("", _url_or_empty)  # URL of the page to license the media from
 
 
+def _zone_name(value: str) -> str | None:
+    """Rule: empty, or a time zone the IANA database names ("Asia/Tehran")."""
+    if not value:
+        return None
+    import zoneinfo  # reads the zone database only when a zone is set
+
+    try:
+        zoneinfo.ZoneInfo(value)
+        return None
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return (f'must be a time zone like "Asia/Tehran" or "Europe/Paris", not {value!r}'
+                f"{did_you_mean(value, zoneinfo.available_timezones())}")
+
+
+@dataclass(frozen=True)
+class PageSettings:
+    """The [page] table: the zone dates are shown in, and the newsroom's own wording of any label."""
+
+    timezone: str = setting("", _zone_name)  # used when a story's published date is written in UTC
+    labels: tuple[tuple[str, str], ...] = ()  # [page.labels]: key -> text, checked by messages.label_problem
+
+
 @dataclass(frozen=True)
 class PublisherSettings:
     """The [publisher] table: the organisation named as publisher in the page's JSON-LD and the manifest."""
@@ -160,6 +182,7 @@ class Settings:
     rights: RightsSettings = field(default_factory=RightsSettings)
     publisher: PublisherSettings = field(default_factory=PublisherSettings)
     manifest: ManifestSettings = field(default_factory=ManifestSettings)
+    page: PageSettings = field(default_factory=PageSettings)
     packages: tuple[PackageProfile, ...] = (
         PackageProfile("web", ("index.html", "embed.html", "article.txt", "manifest.json", "media/**")),
         PackageProfile("full", ("**",)),

@@ -220,7 +220,7 @@ def compose_slideshow(ctx: BuildContext, media: list[BuiltMedia]) -> list[BuiltM
 
     story = ctx.story
     photos = [m for m in media if m.info.kind == PHOTO]
-    item = MediaItem(id=SLIDESHOW, file=Path(SLIDESHOW), caption=f"Slideshow: {story.headline}",
+    item = MediaItem(id=SLIDESHOW, file=Path(SLIDESHOW), caption=ctx.words("slideshow", headline=story.headline),
                      credit=", ".join(dict.fromkeys(p.item.credit for p in photos if p.item.credit)) or None)
     renditions, cached = _cached_or_made(
         ctx, slideshow_key(story, photos, request, ctx.settings, ctx.ff), SLIDESHOW, "slideshow",
@@ -232,17 +232,19 @@ def compose_slideshow(ctx: BuildContext, media: list[BuiltMedia]) -> list[BuiltM
     return [BuiltMedia(item, info, renditions, from_cache=cached, composed=True)]
 
 
-def title_links(media: Sequence[BuiltMedia]) -> list[BuiltMedia]:
-    """Give every rendition its link text, e.g. "720p MP4 · 1280×720 · 0:15 · 2.1 MB"."""
-    return [replace(m, renditions=tuple(replace(r, title=link_title(r)) for r in m.renditions)) for m in media]
+def title_links(ctx: BuildContext, media: Sequence[BuiltMedia]) -> list[BuiltMedia]:
+    """Give every rendition its link text in the story's language, e.g. "720p MP4 · 1280×720 · 0:15 · 2.1 MB"."""
+    return [replace(m, renditions=tuple(replace(r, title=link_title(r, ctx.words)) for r in m.renditions))
+            for m in media]
 
 
 def write_story_files(ctx: BuildContext, media: Sequence[BuiltMedia], packages: tuple[Rendition, ...],
                       body: Body) -> None:
     """Write manifest.json, index.html, embed.html and article.txt from one manifest and one body."""
-    manifest = make_manifest(ctx.story, media, packages, ctx.base_url, body, ed_note=ED_NOTE[ctx.settings.originals])
+    manifest = make_manifest(ctx.story, media, packages, ctx.base_url, body, ed_note=ED_NOTE[ctx.settings.originals],
+                             words=ctx.words)
     write_manifest(ctx.staging, manifest)
-    write_article(ctx.staging, ctx.story, media, manifest, body, ctx.base_url)
+    write_article(ctx.staging, ctx.story, media, manifest, body, ctx.base_url, ctx.words)
 
 
 @contextmanager
@@ -315,4 +317,4 @@ def write_story_packages(ctx: BuildContext, originals: list[tuple[Path, str]]) -
     packages = write_packages(ctx.staging, ctx.story.slug, ctx.settings.packages, originals,
                               zip_timestamp(ctx.story.published))
     done(1.0)
-    return tuple(replace(p, title=link_title(p)) for p in packages)
+    return tuple(replace(p, title=link_title(p, ctx.words)) for p in packages)

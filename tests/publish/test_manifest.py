@@ -150,7 +150,7 @@ def test_each_media_item_is_an_association_with_caption_alt_credit_and_rendition
     large = photo["renditions"][0]
     assert large == {"name": "large", "href": "media/one/large.jpg", "contentType": "image/jpeg",
                      "width": 2048, "height": 1365, "sizeInBytes": 640_000, "poi": {"x": 1024, "y": 410},
-                     "title": "Large JPEG · 2048×1365 · 640 KB"}
+                     "title": "Large JPEG · 2048×1365 · 640 kB"}
     square = next(r for r in photo["renditions"] if r["name"] == "square")
     assert "poi" not in square  # a crop: the source's focal point does not map onto it
     hd = next(r for r in video["renditions"] if r["name"] == "720p")

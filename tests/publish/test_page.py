@@ -116,7 +116,7 @@ def test_photo_figure_has_picture_sources_img_and_caption(tmp_path):
     # The first photo is the lead, the largest paint: fetched at once, first (tests/publish/test_figures.py).
     assert (img.get("loading"), img["fetchpriority"]) == (None, "high")
     assert img["sizes"] == webp["sizes"]
-    assert "First photo <span class=\"credit\">Photo: Ann Writer/Example</span></figcaption>" in read(
+    assert "First photo <span class=\"credit\">Photo: <bdi>Ann Writer/Example</bdi></span></figcaption>" in read(
         out, "index.html")
 
 
@@ -156,15 +156,15 @@ def test_downloads_block_links_every_jpeg_mp4_poster_captions_audio_and_package(
     assert "Download the whole story:" in section
     links = Elements(section).links
     assert [(a["href"], text) for a, text in links] == [
-        ("media/one/large.jpg", "Large JPEG · 2048×1365 · 640 KB"),
-        ("media/one/medium.jpg", "Medium JPEG · 1024×683 · 210 KB"),
-        ("media/one/small.jpg", "Small JPEG · 640×427 · 90 KB"),
-        ("media/one/square.jpg", "Square JPEG · 300×300 · 30 KB"),
-        ("media/one/thumb.jpg", "Thumb JPEG · 320×213 · 20 KB"),
+        ("media/one/large.jpg", "Large JPEG · 2048×1365 · 640 kB"),
+        ("media/one/medium.jpg", "Medium JPEG · 1024×683 · 210 kB"),
+        ("media/one/small.jpg", "Small JPEG · 640×427 · 90 kB"),
+        ("media/one/square.jpg", "Square JPEG · 300×300 · 30 kB"),
+        ("media/one/thumb.jpg", "Thumb JPEG · 320×213 · 20 kB"),
         ("media/clip/720p.mp4", "720p MP4 · 1280×720 · 0:15 · 2.1 MB"),
-        ("media/clip/480p.mp4", "480p MP4 · 854×480 · 0:15 · 900 KB"),
-        ("media/clip/poster.jpg", "Poster JPEG · 1280×720 · 80 KB"),
-        ("media/clip/captions.vtt", "Captions WebVTT · 2 KB"),
+        ("media/clip/480p.mp4", "480p MP4 · 854×480 · 0:15 · 900 kB"),
+        ("media/clip/poster.jpg", "Poster JPEG · 1280×720 · 80 kB"),
+        ("media/clip/captions.vtt", "Captions WebVTT · 2 kB"),
         ("media/tone/audio.m4a", "Audio M4A · 1:02 · 1.0 MB"),
         ("packages/tiny-story-web.zip", "Web package ZIP · 3.4 MB"),
         ("packages/tiny-story-full.zip", "Full package ZIP · 12 MB"),
@@ -277,13 +277,13 @@ def test_page_is_semantic_and_self_contained(tmp_path):
     _, out = build(tmp_path)
     html = read(out, "index.html")
     page = Elements(html)
-    assert page.find("html") == [{"lang": "en"}]
+    assert page.find("html") == [{"lang": "en", "dir": "ltr"}]
     assert {"main", "article", "header", "h1", "figure", "figcaption", "picture"} <= {t for t, _ in page.tags}
     assert [t["datetime"] for t in page.find("time")] == ["2026-06-20T09:30:00Z", "2026-06-20T12:00:00Z"]
     assert "<h1>Tiny story</h1>" in html
-    assert '<p class="byline">By Ann Writer and Bo Reporter</p>' in html
+    assert '<p class="byline">By <bdi>Ann Writer</bdi> and <bdi>Bo Reporter</bdi></p>' in html
     assert '<p class="section">Tests</p>' in html
-    assert "20 June 2026, 09:30 UTC" in html
+    assert 'Published <time datetime="2026-06-20T09:30:00Z">June 20, 2026, 9:30\u202fAM GMT</time>' in html
     # The only <link> is an empty inline icon, so not even /favicon.ico is requested.
     assert page.find("link") == [{"rel": "icon", "href": "data:,"}]
     assert all("src" not in s for s in page.find("script"))
@@ -338,7 +338,7 @@ def test_article_txt_is_plain_text_with_media_markers(tmp_path):
     _, out = build(tmp_path)
     text = read(out, "article.txt")
     assert text.startswith("Tiny story\n==========\n\nA small story for tests.\n\nBy Ann Writer and Bo Reporter\n")
-    assert "Published: 20 June 2026, 09:30 UTC" in text
+    assert "Published June 20, 2026, 9:30\u202fAM GMT" in text
     assert "Second paragraph with bold." in text and "**" not in text and "<" not in text
     paragraphs = text.split("\n\n")
     assert paragraphs.index("[Photo: First photo — Ann Writer/Example]") < paragraphs.index(

@@ -222,3 +222,27 @@ def test_bad_bylines_uris_subjects_and_focus_are_refused_with_their_keys(tmp_pat
         assert f"subjects[{index}]: must be an IPTC Media Topic code like medtop:20000763" in errors
     for media_id in "abcd":
         assert f"media[{media_id}].focus: must be [x, y], two numbers from 0 to 1" in errors
+
+
+def test_dir_and_the_published_offset_are_kept(tmp_path: Path) -> None:
+    folder = write_story(tmp_path / "s", """
+        headline: خبر
+        language: fa
+        dir: ltr
+        published: 2026-06-20T09:30:00+03:30
+    """)
+    story, findings = read(folder)
+    assert findings.errors == []
+    assert story.direction == "ltr" and story.published == datetime(2026, 6, 20, 6, 0, tzinfo=UTC)
+    assert story.zone is not None and story.zone.utcoffset(None).total_seconds() == 3.5 * 3600
+
+
+def test_a_utc_date_has_no_zone_of_its_own_and_a_wrong_dir_is_refused(tmp_path: Path) -> None:
+    folder = write_story(tmp_path / "s", """
+        headline: Story
+        dir: rlt
+        published: "2026-06-20T09:30:00Z"
+    """)
+    story, findings = read(folder)
+    assert story.zone is None
+    assert messages(findings) == [f"{folder / 'story.md'}: dir: must be one of rtl, ltr, not 'rlt' (did you mean `rtl`?)"]

@@ -11,9 +11,10 @@ from markdown_it.common.utils import escapeHtml
 from markdown_it.rules_block import StateBlock
 
 from ..errors import single_line
+from ..i18n import Words, story_words
 from ..model import BuiltMedia, Story
 from .figures import lead_photo, render_figure
-from .labels import KIND_WORDS
+from .labels import KIND_KEYS
 
 _PLACEMENT = re.compile(r"!\[\[([^\]\n]*)\]\][ \t]*")
 
@@ -66,12 +67,14 @@ def _placed(tokens) -> set[str]:
     return {t.meta["id"] for t in tokens if t.type == "media_placement"}
 
 
-def render_body(story: Story, media: Sequence[BuiltMedia], base_url: str | None) -> Body:
+def render_body(story: Story, media: Sequence[BuiltMedia], base_url: str | None, words: Words | None = None
+                ) -> Body:
     """Parse the Markdown body once; render it as HTML with figures and as plain text with markers."""
+    words = words or story_words(story)
     media = [b for b in media if not b.composed]
     lead = lead_photo(media)
-    figures = {b.item.id: render_figure(story, b, base_url, lead=b.item.id == lead) for b in media}
-    markers = {b.item.id: _media_marker(b) for b in media}
+    figures = {b.item.id: render_figure(story, b, base_url, words, lead=b.item.id == lead) for b in media}
+    markers = {b.item.id: _media_marker(b, words) for b in media}
     env = {"media": figures}  # the placement rule needs the ids; rendering, the figures
     tokens = _md.parse(story.body, env)
     placed = _placed(tokens)
@@ -89,11 +92,11 @@ def _join(blocks: list[tuple[str, bool]]) -> str:
     return out + "\n" if out else ""
 
 
-def _media_marker(built: BuiltMedia) -> str:
+def _media_marker(built: BuiltMedia, words: Words) -> str:
     item = built.item
     said = " — ".join(single_line(t, None, keep_bidi=True) for t in (item.caption, item.credit or item.creator) if t)
-    word = KIND_WORDS.get(built.info.kind, "Media")
-    return f"[{word}: {said}]" if said else f"[{word}]"
+    kind = words(KIND_KEYS.get(built.info.kind, "media"))
+    return f"[{words('credit_line', kind=kind, credit=said)}]" if said else f"[{kind}]"
 
 
 def _plain_blocks(tokens, markers: dict[str, str]) -> list[tuple[str, bool]]:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from urllib.parse import unquote
 
-from .labels import INTROS, human_size, label
+from ..i18n import Words, words_for
+from .labels import label
+
+INTROS = {"picture": "photo_intro", "video": "video_intro", "audio": "audio_intro"}  # ninjs type -> label key
 
 
-def downloads(manifest: dict) -> list[dict]:
+def downloads(manifest: dict, words: Words | None = None) -> list[dict]:
     """Group the manifest's downloadable renditions: per media item, then the story's packages."""
+    words = words or words_for(manifest.get("language", "en"))
     groups, slug = [], manifest.get("slugline", "")
     for assoc in manifest.get("associations", []):
         kind, renditions = assoc.get("type"), assoc.get("renditions", [])
@@ -29,22 +33,22 @@ def downloads(manifest: dict) -> list[dict]:
             chosen = list(renditions)
         if chosen:
             caption = next((d["value"] for d in assoc.get("descriptions", []) if d.get("role") == "caption"), "")
-            groups.append({"intro": INTROS.get(kind, "To download the file click here:"),
+            groups.append({"intro": words(INTROS.get(kind, "file_intro")),
                            "caption": caption or assoc["name"], "credit": assoc.get("by", ""),
-                           "links": [_link(r, slug, assoc["name"]) for r in chosen]})
+                           "links": [_link(r, slug, assoc["name"], words) for r in chosen]})
     if manifest.get("renditions"):
-        groups.append({"intro": "Download the whole story:", "caption": "", "credit": "",
-                       "links": [_link(r, slug, None, package=True) for r in manifest["renditions"]]})
+        groups.append({"intro": words("story_intro"), "caption": "", "credit": "",
+                       "links": [_link(r, slug, None, words, package=True) for r in manifest["renditions"]]})
     return groups
 
 
-def _link(r: dict, slug: str, media_id: str | None, package: bool = False) -> dict:
+def _link(r: dict, slug: str, media_id: str | None, words: Words, package: bool = False) -> dict:
     size = r.get("sizeInBytes")
     text = r.get("title") or label(r["name"], r.get("contentType", ""), size, width=r.get("width"),
                                    height=r.get("height"), duration=r.get("duration"), package=package,
-                                   path=r.get("href"))
-    if size is not None and human_size(size) not in text:
-        text += f" · {human_size(size)}"
+                                   path=r.get("href"), words=words)
+    if size is not None and words.size(size) not in text:
+        text += f" · {words.size(size)}"
     # The template keeps each part on one line, so a narrow screen wraps only between parts.
     return {"href": r.get("href", ""), "type": r.get("contentType", ""), "parts": text.split(" · "),
             "filename": download_name(slug, media_id, r.get("href", ""))}

@@ -2,26 +2,37 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from itertools import pairwise
 
+from markupsafe import Markup
+
+from ..i18n import Words, is_language, story_words
 from ..model import PHOTO, VIDEO, BuiltMedia, Rendition, Story
-from .labels import language_name
+from .labels import KIND_KEYS, language_name
 from .links import href_for
 from .templates import render
 
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")  # the "fa" of ferry.fa.srt, "pt-BR" of x.pt-BR.vtt
 IMAGE_SIZES = "(min-width: 42rem) 40rem, calc(100vw - 2rem)"  # the column in article.css, padding taken off
 PORTRAIT_SIZES = "(min-width: 28rem) 26rem, calc(100vw - 2rem)"  # figure.media-portrait in article.css
 
 
-def render_figure(story: Story, built: BuiltMedia, base_url: str | None, *, lead: bool = False) -> str:
+def render_figure(story: Story, built: BuiltMedia, base_url: str | None, words: Words | None = None, *,
+                  lead: bool = False) -> str:
     """Return the HTML <figure> of one media item, its caption and credit in the <figcaption>.
 
     The ``lead`` photo is the page's largest paint: it is loaded at once and first, never lazily.
     """
     item = built.item
-    fig: dict = {"kind": built.info.kind, "id": item.id, "caption": item.caption or "",
-                 "credit": item.credit or item.creator or "", "alt": item.alt or "", "lead": lead}
+    words = words or story_words(story)
+    credit = item.credit or item.creator or ""
+    fig: dict = {"kind": built.info.kind, "id": item.id, "caption": item.caption or "", "credit": credit,
+                 "alt": item.alt or "", "lead": lead,
+                 # "Photo: Gent Shkullaku/AFP", the credit isolated: a Latin credit keeps its place in a Persian line
+                 "credit_line": words.markup("credit_line", kind=words(KIND_KEYS.get(built.info.kind, "media")),
+                                             credit=Markup("<bdi>{}</bdi>").format(credit))}
     if built.info.kind == PHOTO:
         fig.update(_picture(built, lambda r: href_for(r.path, story.slug, base_url)))
         fig["sizes"] = PORTRAIT_SIZES if fig["portrait"] else IMAGE_SIZES
@@ -75,8 +86,8 @@ def _player(story: Story, built: BuiltMedia, href) -> dict:
         "poster": href(poster) if poster else None,
         "width": top.width if top else None,
         "height": top.height if top else None,
-        "track": captions and {"src": href(captions), "srclang": story.language,
-                               "label": language_name(story.language)},
+        "track": captions and {"src": href(captions), "srclang": (lang := subtitles_language(story, built)),
+                               "label": language_name(lang)},
     }
 
 def rung_media(playable: Sequence[Rendition]) -> list[str | None]:
@@ -97,6 +108,14 @@ def rung_media(playable: Sequence[Rendition]) -> list[str | None]:
 def lead_photo(media: Sequence[BuiltMedia]) -> str | None:
     """Name the story's lead image: its first photo (a composition is never one)."""
     return next((b.item.id for b in media if b.info.kind == PHOTO and not b.composed), None)
+
+
+def subtitles_language(story: Story, built: BuiltMedia) -> str:
+    """Return the language of an item's subtitles: from its file name (ferry.fa.srt), else the story's."""
+    subtitles = built.item.subtitles
+    suffixes = subtitles.suffixes if subtitles is not None else []
+    tag = suffixes[-2][1:] if len(suffixes) >= 2 else ""
+    return tag if LANGUAGE_TAG.fullmatch(tag) and is_language(tag) else story.language
 
 
 def poster_of(built: BuiltMedia) -> Rendition | None:

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..files import json_text, utc_stamp, write_atomic
+from ..i18n import Words, story_words, words_for
 from ..model import AUDIO, PHOTO, VIDEO, BuiltMedia, Rendition, Story
-from .labels import byline_text
 from .links import href_for, item_uri, ninjs_uri, story_uri
 
 if TYPE_CHECKING:
@@ -22,8 +22,10 @@ MEDIA_TOPICS = "http://cv.iptc.org/newscodes/mediatopic/"  # + the code's digits
 
 
 def make_manifest(story: Story, media: Sequence[BuiltMedia], packages: Sequence[Rendition], base_url: str | None,
-                  body: Body, generator: str = "mediapack", *, ed_note: str | None = None) -> dict:
+                  body: Body, generator: str = "mediapack", *, ed_note: str | None = None,
+                  words: Words | None = None) -> dict:
     """Describe the story, its media, its rendered body and its packages as a ninjs 3.1 "composite" document."""
+    words = words or story_words(story)
     doc: dict = {
         "uri": ninjs_uri(story),
         "standard": {"name": "ninjs", "version": NINJS_VERSION, "schema": NINJS_SCHEMA},
@@ -38,14 +40,14 @@ def make_manifest(story: Story, media: Sequence[BuiltMedia], packages: Sequence[
     doc["slugline"] = story.slug
     doc["headlines"] = [{"role": "main", "value": story.headline}]
     if story.byline:
-        doc["by"] = byline_text(story.byline)
+        doc["by"] = words.names(story.byline)
     if story.standfirst:
         doc["descriptions"] = [{"role": "summary", "contentType": "text/plain", "value": story.standfirst}]
     if story.publisher:
         doc["copyrightHolder"] = story.publisher.name
     if story.copyright:
         doc["copyrightNotice"] = story.copyright
-    if terms := usage_terms(story):
+    if terms := usage_terms(story, words):
         doc["usageTerms"] = terms
     doc["bodies"] = [{"role": "main", "contentType": kind, "wordCount": body.words, "value": value}
                      for kind, value in (("text/html", body.html), ("text/plain", body.text))]
@@ -57,7 +59,7 @@ def make_manifest(story: Story, media: Sequence[BuiltMedia], packages: Sequence[
     if ed_note:
         doc["edNote"] = ed_note  # for the receiving desk: what the packages' originals still carry
     if media:
-        doc["associations"] = [_association(story, built, base_url) for built in media]
+        doc["associations"] = [_association(story, built, base_url, words) for built in media]
     if packages:
         doc["renditions"] = [rendition_entry(p, story.slug, base_url) for p in packages]
     return doc
@@ -80,7 +82,7 @@ def _dates(story: Story) -> dict:
     return dates
 
 
-def _association(story: Story, built: BuiltMedia, base_url: str | None) -> dict:
+def _association(story: Story, built: BuiltMedia, base_url: str | None, words: Words) -> dict:
     item = built.item
     entry: dict = {"name": item.id, "uri": item_uri(ninjs_uri(story), item.id),
                    "type": NINJS_TYPES.get(built.info.kind, "component"), "language": story.language}
@@ -92,7 +94,7 @@ def _association(story: Story, built: BuiltMedia, base_url: str | None) -> dict:
         entry["by"] = item.credit or item.creator
     if item.copyright:
         entry["copyrightNotice"] = item.copyright
-    if terms := usage_terms(item):
+    if terms := usage_terms(item, words):
         entry["usageTerms"] = terms
     poi = built.poi if built.info.kind == PHOTO else None
     entry["renditions"] = [rendition_entry(r, story.slug, base_url, poi, (built.info.width, built.info.height))
@@ -100,10 +102,11 @@ def _association(story: Story, built: BuiltMedia, base_url: str | None) -> dict:
     return entry
 
 
-def usage_terms(item) -> str | None:
+def usage_terms(item, words: Words | None = None) -> str | None:
     """Say in words where an item's licence is and where to license it (ninjs usageTerms is prose)."""
-    parts = ([f"Licence: {item.license}"] if item.license else []) + (
-        [f"To license it: {item.acquire_license_page}"] if item.acquire_license_page else [])
+    words = words or words_for("en")
+    parts = ([words("licence", url=item.license)] if item.license else []) + (
+        [words("to_license", url=item.acquire_license_page)] if item.acquire_license_page else [])
     return "; ".join(parts) or None
 
 

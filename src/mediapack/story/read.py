@@ -7,6 +7,7 @@ import os
 import re
 from collections import Counter
 from dataclasses import replace
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,10 @@ import yaml
 from slugify import slugify as transliterated_slug
 
 from ..errors import Findings, single_line
+from ..files import offset_zone
 from ..model import Story
 from ..photo.metadata import read_embedded_metadata
-from ..rules import did_you_mean
+from ..rules import did_you_mean, one_of
 from .compose_request import parse_compose
 from .fields import (
     ID_PATTERN,
@@ -34,7 +36,9 @@ STORY_FILE = "story.md"
 PLACEMENT = re.compile(r"^\s*!\[\[([^\]\n]*)\]\]\s*$", re.MULTILINE)
 LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 KNOWN_KEYS = {"headline", "slug", "standfirst", "byline", "section", "published", "updated",
-              "language", "copyright", "license", "acquire_license_page", "media", "compose", "uri", "subjects"}
+              "language", "dir", "copyright", "license", "acquire_license_page", "media", "compose", "uri",
+              "subjects"}
+_DIRECTIONS = one_of("rtl", "ltr")  # the front matter's dir: the page's, whatever the language says
 MAX_STORY_BYTES = 2_000_000
 ZIP_YEARS = (1980, 2107)  # what a zip entry's date can hold
 
@@ -94,6 +98,10 @@ def read_story(folder: Path, findings: Findings) -> Story | None:
     if not LANGUAGE.match(language):
         findings.error(source, "language", f"not a language tag like 'en' or 'pt-BR': {language!r}")
     byline, byline_urls = byline_field(front.get("byline"), source, findings)
+    direction = text_field(front, "dir", source, findings)
+    if direction is not None and (problem := _DIRECTIONS(direction)):
+        findings.error(source, "dir", problem)
+    published = _published(front, source, findings)
     return Story(
         folder=folder,
         source=source,
@@ -104,9 +112,11 @@ def read_story(folder: Path, findings: Findings) -> Story | None:
         byline=byline,
         byline_urls=byline_urls,
         section=text_field(front, "section", source, findings),
-        published=_published(front, source, findings),
+        published=published,
         updated=date_field(front, "updated", source, findings),
         language=language,
+        direction=direction if direction in ("rtl", "ltr") else None,
+        zone=_written_zone(front.get("published")) if published is not None else None,
         copyright=text_field(front, "copyright", source, findings),
         license=url_field(front, "license", source, findings),
         acquire_license_page=url_field(front, "acquire_license_page", source, findings),
@@ -115,6 +125,16 @@ def read_story(folder: Path, findings: Findings) -> Story | None:
         uri=uri_field(front, "uri", source, findings),
         subjects=subjects_field(front.get("subjects"), source, findings),
     )
+
+
+def _written_zone(value: Any) -> tzinfo | None:
+    """Return the offset a date was written with, so the page shows it in the story's own time."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return offset_zone(value) if isinstance(value, datetime) else None
 
 
 def split_front_matter(text: str, source: Path, findings: Findings) -> tuple[dict[str, Any] | None, str]:

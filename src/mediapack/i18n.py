@@ -1,0 +1,200 @@
+"""A story's language: its direction, its words from the gettext catalogues, its dates and numbers from CLDR (Babel)."""
+
+from __future__ import annotations
+
+import functools
+import gettext
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from decimal import Decimal
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from babel import Locale, UnknownLocaleError
+from babel.core import get_global
+from babel.dates import format_date, format_time
+from babel.lists import format_list
+from babel.units import format_unit
+from markupsafe import Markup
+
+from .messages import DOMAIN, MESSAGES
+
+if TYPE_CHECKING:
+    from .model import Story
+    from .settings import Settings
+
+LOCALES = Path(__file__).parent / "locales"  # <language>/LC_MESSAGES/mediapack.po and the .mo compiled from it
+SOURCE_LANGUAGE = "en"  # the messages are written in it: it needs no catalogue
+# Scripts written right to left, for a language CLDR has no data for but whose likely script it knows.
+RTL_SCRIPTS = frozenset({"Arab", "Hebr", "Thaa", "Syrc", "Nkoo", "Adlm", "Rohg", "Mand", "Samr", "Mend", "Yezi"})
+# The first digit of each numbering system a CLDR locale may default to (they run on from there).
+_ZEROS = {"arab": 0x660, "arabext": 0x6F0, "beng": 0x9E6, "deva": 0x966, "mymr": 0x1040, "tibt": 0xF20,
+          "thai": 0xE50, "laoo": 0xED0, "khmr": 0x17E0, "guru": 0xA66, "gujr": 0xAE6, "orya": 0xB66,
+          "telu": 0xC66, "knda": 0xCE6, "mlym": 0xD66, "olck": 0x1C50, "mtei": 0xABF0, "nkoo": 0x7C0,
+          "adlm": 0x1E950, "rohg": 0x10D30, "sund": 0x1BB0, "java": 0xA9D0, "cakm": 0x11136, "hmnp": 0x1E140}
+_UNITS = {"B": "digital-byte", "KB": "digital-kilobyte", "MB": "digital-megabyte", "GB": "digital-gigabyte",
+          "TB": "digital-terabyte"}
+
+
+def _subtags(language: str) -> list[str]:
+    return language.replace("_", "-").split("-")
+
+
+@functools.cache
+def catalogue_languages() -> frozenset[str]:
+    """Return the languages whose labels ship with mediapack (English included)."""
+    shipped = {p.parent.parent.name for p in LOCALES.glob(f"*/LC_MESSAGES/{DOMAIN}.mo")}
+    return frozenset(shipped | {SOURCE_LANGUAGE})
+
+
+def has_catalogue(language: str) -> bool:
+    """Tell whether a BCP 47 language ("fa", "pt-BR") has shipped labels (its own, or its base language's)."""
+    return _subtags(language)[0].lower() in catalogue_languages()
+
+
+def _locale(language: str) -> Locale | None:
+    parts = _subtags(language)
+    for tag in ("_".join(parts), parts[0]):  # "pt-XX" unknown to CLDR: Portuguese still
+        try:
+            return Locale.parse(tag)
+        except (UnknownLocaleError, ValueError, TypeError):
+            continue
+    return None
+
+
+def is_language(tag: str) -> bool:
+    """Tell whether CLDR knows a language tag ("fa", "pt-BR"; not "final" or "v2")."""
+    return _locale(tag) is not None
+
+
+def text_direction(language: str) -> str:
+    """Return "rtl" or "ltr" for a BCP 47 language, as CLDR (or its likely script) says."""
+    parts = _subtags(language)
+    script = next((p.title() for p in parts[1:] if len(p) == 4 and p.isalpha()), None)
+    if script is None:
+        locale = _locale(language)
+        if locale is not None:
+            return "rtl" if locale.character_order == "right-to-left" else "ltr"
+        likely = get_global("likely_subtags").get(parts[0].lower(), "")
+        script = next((p for p in likely.split("_")[1:] if len(p) == 4), None)
+    return "rtl" if script in RTL_SCRIPTS else "ltr"
+
+
+def size_parts(n: int) -> tuple[str, str]:
+    """Round a byte count to decimal units: ("840", "KB"), ("2.1", "MB"), ("12", "MB"); half-up, in integers."""
+    n = max(0, int(n))
+    if n < 1000:
+        return str(n), "B"
+    for unit, name in ((10**3, "KB"), (10**6, "MB"), (10**9, "GB"), (10**12, "TB")):
+        if unit == 1000:
+            whole = (n + 500) // 1000  # kB are always whole
+            if whole < 1000:
+                return str(whole), name
+            continue
+        tenths = (n * 10 + unit // 2) // unit
+        if tenths < 100:
+            return f"{tenths // 10}.{tenths % 10}", name
+        whole = (n + unit // 2) // unit
+        if whole < 1000 or name == "TB":
+            return str(whole), name
+    raise AssertionError("unreachable")
+
+
+def clock(seconds: float) -> str:
+    """Format a duration as a clock: "0:15", "1:30", "1:02:03" (half-up: 14.5 s is "0:15" everywhere)."""
+    total = int(max(0.0, float(seconds)) + 0.5)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+@dataclass(frozen=True, eq=False)
+class Words:
+    """The words, digits, dates and direction of one story's language (labels overridden by the newsroom)."""
+
+    language: str  # the story's BCP 47 tag
+    direction: str  # "rtl" | "ltr"
+    locale: Locale  # CLDR data for dates and numbers (English if CLDR does not know the language)
+    texts: Mapping[str, str]  # key -> text, for every key of MESSAGES
+    zone: tzinfo  # dates are shown in it
+
+    def __call__(self, key: str, **values: object) -> str:
+        """Return the label ``key`` in the story's language, its placeholders filled in."""
+        return self.texts[key].format(**values)
+
+    def markup(self, key: str, **values: object) -> Markup:
+        """Return the label as HTML: its text escaped, values escaped unless they are Markup already."""
+        return Markup.escape(self.texts[key]).format(**values)
+
+    def digits(self, text: str) -> str:
+        """Write the ASCII digits of ``text`` in the locale's own digits, where CLDR says it has them."""
+        zero = _ZEROS.get(self.locale.default_numbering_system or "latn")
+        return text.translate({48 + i: zero + i for i in range(10)}) if zero else text
+
+    def size(self, n: int) -> str:
+        """Format a byte count in decimal units as the locale writes them: "840 kB", "۴٫۴ MB"."""
+        value, unit = size_parts(n)
+        pattern = "#,##0.0" if "." in value else "#,##0"
+        return self.digits(format_unit(Decimal(value), _UNITS[unit], "short", pattern, locale=self.locale,
+                                       numbering_system="default"))
+
+    def clock(self, seconds: float) -> str:
+        """Format a duration as a clock in the locale's digits: "0:15", "۱:۰۲:۰۳"."""
+        return self.digits(clock(seconds))
+
+    def dimensions(self, width: int, height: int) -> str:
+        """Format a picture's size: "1280×720" in the locale's digits."""
+        return self.digits(f"{width}×{height}")
+
+    def names(self, names: Sequence[str]) -> str:
+        """Join names as the language lists them: "A, B, and C", "A، B، و C"."""
+        names = [n for n in names if n]
+        return format_list(names, locale=self.locale) if names else ""
+
+    def moment(self, when: datetime) -> str:
+        """Format a moment in the story's zone, as the language writes a date and time: "20 juin 2026, 09:30 UTC+03:30"."""
+        local = when.astimezone(self.zone)
+        glue = str(self.locale.datetime_formats.get("medium", "{1} {0}")).replace("'", "")
+        text = glue.replace("{1}", format_date(local, "long", locale=self.locale)).replace(
+            "{0}", format_time(local, "short", locale=self.locale))
+        return self.digits(f"{text} {self._zone_name(local)}")
+
+    def _zone_name(self, local: datetime) -> str:
+        offset = local.utcoffset() or timedelta(0)
+        gmt = str(self.locale.zone_formats.get("gmt", "GMT%s"))
+        if offset == timedelta(0):
+            return (gmt % "").strip()  # "GMT", "UTC", "گرینویچ"
+        sign, minutes = ("+" if offset > timedelta(0) else "-"), abs(int(offset.total_seconds())) // 60
+        return gmt % f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+@functools.lru_cache(maxsize=64)
+def words_for(language: str, direction: str | None = None, zone: tzinfo = UTC,
+              labels: tuple[tuple[str, str], ...] = ()) -> Words:
+    """Return the Words of a language: its catalogue's labels (English where it has none), then ``labels``."""
+    locale = _locale(language) or Locale.parse(SOURCE_LANGUAGE)
+    texts = dict(MESSAGES)
+    if has_catalogue(language) and _subtags(language)[0].lower() != SOURCE_LANGUAGE:
+        catalogue = gettext.translation(DOMAIN, LOCALES, ["_".join(_subtags(language)), _subtags(language)[0]],
+                                        fallback=True)
+        texts = {key: catalogue.pgettext(key, english) for key, english in MESSAGES.items()}
+    texts.update(labels)
+    return Words(language, direction or text_direction(language), locale, MappingProxyType(texts), zone)
+
+
+def story_zone(story: Story, settings: Settings | None) -> tzinfo:
+    """Return the zone a story's dates are shown in: its own offset, else the [page] timezone, else UTC."""
+    if story.zone is not None:
+        return story.zone
+    if settings is not None and settings.page.timezone:
+        return ZoneInfo(settings.page.timezone)
+    return UTC
+
+
+def story_words(story: Story, settings: Settings | None = None) -> Words:
+    """Return the Words a story is written with: its language, its dir, its zone and the newsroom's labels."""
+    labels = settings.page.labels if settings is not None else ()
+    return words_for(story.language, story.direction, story_zone(story, settings), labels)

@@ -1,0 +1,116 @@
+"""A story's language: catalogues shipped compiled, directions, digits, dates in the story's zone, overrides."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from mediapack.i18n import LOCALES, catalogue_languages, has_catalogue, text_direction, words_for
+from mediapack.messages import MESSAGES, label_problem, placeholders
+
+# The languages issue 14 asks labels for (English is the source language: it needs no catalogue).
+LANGUAGES = ("fr", "es", "de", "pt", "it", "nl", "tr", "ru", "uk", "ar", "fa", "ur", "he", "hi", "bn", "zh",
+             "ja", "id", "sw")
+MOMENT = datetime(2026, 6, 20, 6, 0, tzinfo=UTC)  # 09:30 in Tehran (+03:30)
+
+
+def test_every_listed_language_ships_a_catalogue():
+    assert set(LANGUAGES) | {"en"} == catalogue_languages()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_shipped_mo_is_what_babel_compiles_from_the_po(language):
+    folder = LOCALES / language / "LC_MESSAGES"
+    with (folder / "mediapack.po").open("rb") as po:
+        catalog = read_po(po, locale=language)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    assert (folder / "mediapack.mo").read_bytes() == compiled.getvalue(), (
+        f"run: uv run pybabel compile -d {LOCALES} -D mediapack")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_message_is_translated_with_its_placeholders(language):
+    with (LOCALES / language / "LC_MESSAGES" / "mediapack.po").open("rb") as po:
+        catalog = read_po(po, locale=language)
+    translated = {message.context: message.string for message in catalog if message.id}
+    assert set(translated) == set(MESSAGES)
+    for key, text in translated.items():
+        assert text.strip(), key
+        assert label_problem(key, text) is None, (key, text)
+    words = words_for(language)
+    assert words("video_intro") == translated["video_intro"]  # the .mo is found and read
+
+
+def test_the_template_lists_every_message():
+    with (LOCALES / "mediapack.pot").open("rb") as pot:
+        assert {m.context: m.id for m in read_po(pot) if m.id} == MESSAGES
+
+
+@pytest.mark.parametrize(("language", "direction"), [
+    ("fa", "rtl"), ("ar", "rtl"), ("he", "rtl"), ("ur", "rtl"), ("ps", "rtl"), ("sd", "rtl"), ("ug", "rtl"),
+    ("yi", "rtl"), ("dv", "rtl"), ("ckb", "rtl"), ("ar-EG", "rtl"), ("az-Arab", "rtl"), ("en", "ltr"),
+    ("fr", "ltr"), ("zh-Hant-TW", "ltr"), ("az-Latn", "ltr"), ("xx", "ltr"),
+])
+def test_direction_follows_cldr(language, direction):
+    assert text_direction(language) == direction
+
+
+def test_a_regional_tag_uses_its_languages_labels_and_an_unknown_one_english():
+    assert has_catalogue("pt-BR") and words_for("pt-BR")("downloads") == "Downloads"
+    assert words_for("fr-CA")("by", names="A") == "Par A"
+    assert not has_catalogue("pl") and words_for("pl")("video_intro") == "To download the video file click here:"
+    assert words_for("pl").moment(MOMENT).startswith("20 czerwca 2026")  # CLDR still knows Polish dates
+
+
+def test_dates_are_shown_in_the_story_zone_with_the_locales_digits():
+    tehran = timezone(timedelta(hours=3, minutes=30))
+    assert words_for("fa", zone=tehran).moment(MOMENT) == "۲۰ ژوئن ۲۰۲۶،\u200f ۹:۳۰ +۰۳:۳۰ گرینویچ"
+    assert words_for("fa", zone=ZoneInfo("Asia/Tehran")).moment(MOMENT) == words_for("fa", zone=tehran).moment(
+        MOMENT)
+    assert words_for("fr", zone=tehran).moment(MOMENT) == "20 juin 2026, 09:30 UTC+03:30"
+    assert words_for("en").moment(MOMENT) == "June 20, 2026, 6:00\u202fAM GMT"
+    assert words_for("ar", zone=tehran).moment(MOMENT).startswith("20 يونيو 2026، 9:30")  # CLDR: Latin digits
+
+
+def test_sizes_durations_and_dimensions_are_localised():
+    fa, fr, bn = words_for("fa"), words_for("fr"), words_for("bn")
+    assert fa.size(4_400_000) == "۴٫۴ MB" and fr.size(4_400_000) == "4,4\u202fMo" and bn.size(840_000) == "৮৪০ kB"
+    assert fa.clock(62.2) == "۱:۰۲" and fa.dimensions(1280, 720) == "۱۲۸۰×۷۲۰"
+    assert words_for("en").size(2_150_000) == "2.2 MB" and words_for("en").clock(3723) == "1:02:03"
+
+
+def test_names_are_listed_as_the_language_lists_them():
+    assert words_for("en").names(["A", "B", "C"]) == "A, B, and C"
+    assert words_for("fa").names(["A", "B"]) == "A و B"
+    assert words_for("ar").names(["A", "B"]) == "A وB"
+
+
+def test_overrides_replace_the_catalogues_words_and_are_escaped_as_html():
+    words = words_for("fa", labels=(("video_intro", "<b>فایل</b> ویدیو:"),))
+    assert words("video_intro") == "<b>فایل</b> ویدیو:"
+    assert str(words.markup("video_intro")) == "&lt;b&gt;فایل&lt;/b&gt; ویدیو:"
+    assert words("photo_intro") == "برای دریافت عکس اینجا کلیک کنید:"
+
+
+@pytest.mark.parametrize(("key", "text", "problem"), [
+    ("by", "Reporting by {names}", None),
+    ("by", "Reporting by", "must hold {names}"),
+    ("by", "By {name}", "must hold {names}"),
+    ("by", "By {names", "has a { or }"),
+    ("downloads", "Get {it}", "must hold no placeholder"),
+    ("downloads", 3, "must be a string"),
+])
+def test_label_overrides_keep_the_placeholders(key, text, problem):
+    found = label_problem(key, text)
+    assert (found is None) if problem is None else problem in found
+
+
+def test_placeholders_reads_format_fields():
+    assert placeholders("{a} and {b}") == {"a", "b"} and placeholders("{{literal}}") == set()
+    assert placeholders("{") is None
