@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .compose.fonts import RAQM_MISSING, has_raqm, needs_shaping
 from .errors import Findings, InputError, Problem
 from .i18n import has_catalogue
 from .model import AUDIO, PHOTO, VIDEO, MediaInfo, Publisher, Story
@@ -68,6 +69,17 @@ def check_language(story: Story, settings: Settings, findings: Findings) -> None
     if not has_catalogue(story.language):
         findings.warn(story.source, "language", f"mediapack has no labels in {story.language!r}: the page's labels "
                       "are in English (set your own in mediapack.toml's [page.labels])")
+    request = story.compose
+    if request is None or has_raqm():
+        return
+    texts = [story.headline, story.section or "", *story.byline]
+    texts += [text for item in story.media for text in (item.caption or "", item.credit or "")]
+    if request.social:
+        for item in story.media:
+            cues = parse_subtitles(story.folder / item.subtitles)[0] if item.subtitles else []
+            texts += [line for cue in cues for line in cue[3]]
+    if any(needs_shaping(text) for text in texts):
+        findings.error(story.source, "compose", f"has right-to-left text to draw, but {RAQM_MISSING}")
 
 
 def _decode_photos(story: Story, infos: dict[str, MediaInfo], settings: Settings, findings: Findings) -> None:

@@ -20,7 +20,8 @@ REQUIRED_ENCODERS = {
 }
 OPTIONAL_ENCODERS = {"libwebp": "WebP posters"}
 PILLOW_FEATURES = {"jpg": "JPEG", "webp": "WebP", "avif": "AVIF", "littlecms2": "ICC colour management",
-                   "libtiff": "TIFF", "zlib": "PNG"}
+                   "libtiff": "TIFF", "zlib": "PNG",
+                   "raqm": "right-to-left text in compositions (needs libfribidi)"}
 
 
 def run_doctor(settings: Settings, emit: Callable[[str], None]) -> bool:

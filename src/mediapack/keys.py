@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 # video 3: x264 subme 1 for rungs of 1080 lines and more.
 # social 1: social cuts in entries of their own (they were part of their video's). Social cuts and the
 # slideshow share compose/encode.py, clips.py and text.py: a change there bumps "composition" and "social".
-ALGORITHM_VERSION = {"photo": 5, "video": 3, "audio": 2, "composition": 1, "social": 1, "animation": 1,
+# composition 2, social 2: right-to-left text shaped and right-aligned, in Vazirmatn; ZWNJ kept; names listed
+# as the story's language lists them.
+ALGORITHM_VERSION = {"photo": 5, "video": 3, "audio": 2, "composition": 2, "social": 2, "animation": 1,
                      "original": 1}
 # Photo formats whose credit metadata is spliced in after encoding (AVIF gets it from the encoder).
 _SPLICED_FORMATS = frozenset({"jpg", "webp"})

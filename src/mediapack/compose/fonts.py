@@ -1,15 +1,19 @@
-"""The fonts the compositions draw with: shipped inside the package, found in the checkout when run from it."""
+"""The fonts the compositions draw with (shipped inside the package), which one a text needs, and its direction."""
 
 from __future__ import annotations
 
 import functools
+import unicodedata
 from pathlib import Path
 
 from ..errors import EnvironmentProblem
 
-REGULAR, BOLD = "DejaVuSans.ttf", "DejaVuSans-Bold.ttf"
+REGULAR, BOLD = "DejaVuSans.ttf", "DejaVuSans-Bold.ttf"  # Latin, Greek, Cyrillic, Hebrew...
+ARABIC_REGULAR, ARABIC_BOLD = "Vazirmatn-Regular.ttf", "Vazirmatn-Bold.ttf"  # Arabic, Persian, Urdu (and Latin)
 # Installed, the fonts sit in the package (pyproject force-include); in a checkout, in assets/fonts.
 FONT_DIRS = (Path(__file__).parents[1] / "fonts", Path(__file__).resolve().parents[3] / "assets" / "fonts")
+RAQM_MISSING = ("this Pillow has no raqm layout engine (libraqm with libfribidi), so right-to-left text "
+                "would be drawn unjoined and backwards; install libfribidi0 (Debian) or fribidi and rebuild")
 
 
 @functools.cache
@@ -20,3 +24,40 @@ def font_file(name: str) -> Path:
             return folder / name
     raise EnvironmentProblem(f"{name}: font not found in {' or '.join(map(str, FONT_DIRS))} "
                              "(reinstall mediapack)")
+
+
+@functools.cache
+def has_raqm() -> bool:
+    """Tell whether Pillow can shape text (HarfBuzz) and order it right to left (FriBiDi): raqm."""
+    from PIL import features
+
+    return bool(features.check("raqm"))
+
+
+def is_rtl(ch: str) -> bool:
+    """True for a letter written right to left (Hebrew, Arabic script, Thaana, Syriac...)."""
+    return unicodedata.bidirectional(ch) in ("R", "AL")
+
+
+def needs_shaping(text: str) -> bool:
+    """Tell whether ``text`` holds right-to-left letters, which only raqm draws joined and in order."""
+    return any(is_rtl(ch) for ch in text)
+
+
+def direction(text: str) -> str:
+    """Return the direction of a line as Unicode's default does: that of its first strong letter."""
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        if kind in ("R", "AL"):
+            return "rtl"
+        if kind == "L":
+            return "ltr"
+    return "ltr"
+
+
+def face_file(text: str, bold: bool) -> str:
+    """Name the shipped font that has ``text``'s letters: Vazirmatn for Arabic script, else DejaVu Sans."""
+    arabic = any(unicodedata.bidirectional(ch) == "AL" for ch in text)
+    if arabic:
+        return ARABIC_BOLD if bold else ARABIC_REGULAR
+    return BOLD if bold else REGULAR

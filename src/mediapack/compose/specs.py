@@ -9,7 +9,7 @@ from ..ffmpeg import FFmpeg
 from ..files import file_digest
 from ..model import BuiltMedia, ComposeRequest, MediaItem, Story
 from ..settings import Settings, without_limits
-from .fonts import BOLD, REGULAR, font_file
+from .fonts import ARABIC_BOLD, ARABIC_REGULAR, BOLD, REGULAR, font_file
 
 
 def slideshow_spec(story: Story, photos: Sequence[BuiltMedia], request: ComposeRequest, settings: Settings,
@@ -17,7 +17,8 @@ def slideshow_spec(story: Story, photos: Sequence[BuiltMedia], request: ComposeR
     """Return every input that decides the slideshow's bytes, for the rendition cache key."""
     bed = story.folder / request.audio_bed if request.audio_bed else None
     return {**_common_spec(settings, ff), "seconds_per_photo": request.seconds_per_photo,
-            "formats": request.formats, "title": (story.headline, story.byline, story.section),
+            "formats": request.formats,
+            "title": (story.headline, story.byline, story.section, story.language),  # names listed as it lists
             "photos": [(file_digest(story.folder / b.item.file), b.item.caption, b.item.credit, b.poi)
                        for b in photos],
             "audio_bed": file_digest(bed) if bed else None}
@@ -30,7 +31,7 @@ def social_spec(item: MediaItem, story_folder: Path, settings: Settings, ff: FFm
 
 
 def _common_spec(settings: Settings, ff: FFmpeg) -> dict:
-    fonts = [file_digest(font_file(name)) for name in (REGULAR, BOLD)]
+    fonts = [file_digest(font_file(name)) for name in (REGULAR, BOLD, ARABIC_REGULAR, ARABIC_BOLD)]
     return {"video": without_limits(settings.video), "threads": settings.ffmpeg.threads, "ffmpeg": ff.version,
             "fonts": fonts}
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from .fonts import BOLD, REGULAR, font_file
+from ..errors import EnvironmentProblem
+from .fonts import RAQM_MISSING, direction, face_file, font_file, has_raqm, needs_shaping
 
 BACKGROUND = (16, 20, 26)
 ACCENT = (229, 57, 53)
@@ -20,6 +21,7 @@ WHITE, GREY = (255, 255, 255), (205, 208, 212)
 _MIN_FONT = 10  # pixels; below this DejaVu is unreadable anyway
 _ELLIPSIS = "…"
 _VTT_TAG = re.compile(r"<[^>]*>")
+_JOINERS = "\u200c\u200d"  # ZWNJ and ZWJ: Persian's half-space and forced joins are part of the word
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,15 +60,42 @@ def clean_text(text: str | None) -> str:
         category = unicodedata.category(ch)
         if category == "Cc" or ch in "\u2028\u2029":
             kept.append(" ")
-        elif not category.startswith("C"):
+        elif not category.startswith("C") or ch in _JOINERS:
             kept.append(ch)
     return " ".join("".join(kept).split())
 
 
+def font(size: int, bold: bool = False, sample: str = "") -> ImageFont.FreeTypeFont:
+    """Return the font that has ``sample``'s letters (DejaVu Sans, or Vazirmatn for Arabic script) at ``size`` px.
+
+    Right-to-left text needs raqm to be drawn joined and in order: without it, EnvironmentProblem.
+    """
+    if needs_shaping(sample) and not has_raqm():
+        raise EnvironmentProblem(f"cannot draw {clean_text(sample)[:40]!r}: {RAQM_MISSING}")
+    return _font(face_file(sample, bold), max(_MIN_FONT, size))
+
+
 @functools.lru_cache(maxsize=32)
-def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
-    """Return DejaVu Sans (Bold) at ``size`` pixels, never smaller than readable."""
-    return ImageFont.truetype(str(font_file(BOLD if bold else REGULAR)), max(_MIN_FONT, size))
+def _font(name: str, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(font_file(name)), size)
+
+
+def _bidi(line: str) -> dict:
+    """The direction argument a right-to-left line is drawn and measured with (raqm orders it)."""
+    return {"direction": "rtl"} if has_raqm() and direction(line) == "rtl" else {}
+
+
+def length(face: ImageFont.FreeTypeFont, line: str) -> float:
+    """Return the width of a line as it is drawn, in pixels."""
+    return face.getlength(line, **_bidi(line))
+
+
+def draw_line(draw: ImageDraw.ImageDraw, box: tuple[int, int], y: int, line: str, face: ImageFont.FreeTypeFont,
+              fill: tuple[int, int, int]) -> None:
+    """Draw a line from the start of ``box`` (left, right): the left edge, or the right one for right-to-left."""
+    left, right = box
+    x = left if direction(line) == "ltr" else round(right - length(face, line))
+    draw.text((x, y), line, font=face, fill=fill, **_bidi(line))
 
 
 def wrap(text: str, face: ImageFont.FreeTypeFont, width: int, max_lines: int) -> list[str]:
@@ -74,13 +103,13 @@ def wrap(text: str, face: ImageFont.FreeTypeFont, width: int, max_lines: int) ->
     lines: list[str] = []
     for word in text.split():
         for piece in _pieces(word, face, width):
-            if lines and face.getlength(f"{lines[-1]} {piece}") <= width:
+            if lines and length(face, f"{lines[-1]} {piece}") <= width:
                 lines[-1] = f"{lines[-1]} {piece}"
             else:
                 lines.append(piece)
     if len(lines) > max_lines:
         last = lines[max_lines - 1]
-        while last and face.getlength(last + _ELLIPSIS) > width:
+        while last and length(face, last + _ELLIPSIS) > width:
             last = last[:-1].rstrip()
         lines = [*lines[:max_lines - 1], last + _ELLIPSIS]
     return lines
@@ -89,8 +118,8 @@ def wrap(text: str, face: ImageFont.FreeTypeFont, width: int, max_lines: int) ->
 def _pieces(word: str, face: ImageFont.FreeTypeFont, width: int) -> list[str]:
     """Split a word wider than a line (a URL, a long compound) into pieces that fit."""
     pieces = []
-    while len(word) > 1 and face.getlength(word) > width:
-        cut = next((i for i in range(len(word) - 1, 1, -1) if face.getlength(word[:i]) <= width), 1)
+    while len(word) > 1 and length(face, word) > width:
+        cut = next((i for i in range(len(word) - 1, 1, -1) if length(face, word[:i]) <= width), 1)
         pieces.append(word[:cut])
         word = word[cut:]
     return [*pieces, word]
@@ -108,19 +137,23 @@ def _unit(size: tuple[int, int]) -> float:
 
 def title_card(size: tuple[int, int], headline: str, byline: Sequence[str], kicker: str | None = None
                ) -> np.ndarray:
-    """Draw the opening card: kicker, accent rule, headline and byline on a dark background."""
+    """Draw the opening card: kicker, accent rule, headline and byline on a dark background.
+
+    Each line starts where its script does: at the left margin, or at the right one for Persian or Hebrew.
+    """
     width, height = size
     unit = _unit(size)
     image = Image.new("RGB", size, BACKGROUND)
     draw = ImageDraw.Draw(image)
     margin = round(width * 0.08)
     text_width = width - 2 * margin
-    head_face = font(round(84 * unit), bold=True)
-    small_face = font(round(38 * unit))
+    box = (margin, width - margin)
+    names = ", ".join(clean_text(name) for name in byline if clean_text(name))
+    head_face = font(round(84 * unit), bold=True, sample=headline)
+    small_face = font(round(38 * unit), sample=f"{kicker or ''} {names}")
     kicker_lines = wrap(clean_text(kicker).upper(), small_face, text_width, 1) if kicker else []
     head_lines = wrap(clean_text(headline), head_face, text_width, 6 if height > width else 4)
-    by_lines = wrap(", ".join(clean_text(name) for name in byline if clean_text(name)), small_face,
-                    text_width, 2)
+    by_lines = wrap(names, small_face, text_width, 2)
     gap = round(36 * unit)
     rule = max(2, round(8 * unit))
     block = (len(kicker_lines) * _line_height(small_face) + rule + gap
@@ -128,16 +161,17 @@ def title_card(size: tuple[int, int], headline: str, byline: Sequence[str], kick
                                                              if by_lines else 0))
     y = max(margin // 2, (height - block) // 2)
     for line in kicker_lines:
-        draw.text((margin, y), line, font=small_face, fill=GREY)
+        draw_line(draw, box, y, line, small_face, GREY)
         y += _line_height(small_face)
-    draw.rectangle((margin, y, margin + round(140 * unit), y + rule - 1), fill=ACCENT)
+    start = margin if direction(clean_text(headline)) == "ltr" else width - margin - round(140 * unit)
+    draw.rectangle((start, y, start + round(140 * unit), y + rule - 1), fill=ACCENT)
     y += rule + gap
     for line in head_lines:
-        draw.text((margin, y), line, font=head_face, fill=WHITE)
+        draw_line(draw, box, y, line, head_face, WHITE)
         y += _line_height(head_face)
     y += gap
     for line in by_lines:
-        draw.text((margin, y), line, font=small_face, fill=GREY)
+        draw_line(draw, box, y, line, small_face, GREY)
         y += _line_height(small_face)
     return np.asarray(image)
 
@@ -153,7 +187,7 @@ def lower_third(size: tuple[int, int], caption: str | None, credit: str | None) 
     margin = round(width * (0.07 if portrait else 0.05))
     bottom = round(height * (0.12 if portrait else 0.06))  # clear of a social app's controls
     text_width = width - 2 * margin
-    caption_face, credit_face = font(round(42 * unit)), font(round(30 * unit))
+    caption_face, credit_face = font(round(42 * unit), sample=caption), font(round(30 * unit), sample=credit)
     caption_lines = wrap(caption, caption_face, text_width, 4 if portrait else 3)
     credit_lines = wrap(credit, credit_face, text_width, 1)
     text_height = (len(caption_lines) * _line_height(caption_face)
@@ -167,12 +201,17 @@ def lower_third(size: tuple[int, int], caption: str | None, credit: str | None) 
     image.putalpha(Image.fromarray(shade, "L"))
     draw = ImageDraw.Draw(image)
     y = band - bottom - text_height
+    # A credit takes the caption's side: "Gent Shkullaku/AFP" under a Persian caption is at the right too.
+    side = direction(caption or credit)
+    box = (margin, width - margin)
     for line in caption_lines:
-        draw.text((margin, y), line, font=caption_face, fill=WHITE)
+        draw_line(draw, box, y, line, caption_face, WHITE)
         y += _line_height(caption_face)
     y += round(10 * unit) * bool(credit_lines)
     for line in credit_lines:
-        draw.text((margin, y), line, font=credit_face, fill=GREY)
+        wide = round(length(credit_face, line))
+        x = width - margin - wide if side == "rtl" else margin
+        draw_line(draw, (x, x + wide), y, line, credit_face, GREY)
     return Still.from_image(image, 0, height - band)
 
 
@@ -184,17 +223,17 @@ def boxed_text(size: tuple[int, int], text: str, *, scale: float, anchor: str, m
         return None
     width, height = size
     unit = _unit(size)
-    face = font(round(scale * unit))
+    face = font(round(scale * unit), sample=text)
     pad = max(2, round(scale * unit * 0.3))
     lines = wrap(text, face, round(width * 0.86) - 2 * pad, max_lines)
     line_height = _line_height(face)
-    box_width = min(width, max(round(face.getlength(line)) for line in lines) + 2 * pad)
+    box_width = min(width, max(round(length(face, line)) for line in lines) + 2 * pad)
     box_height = len(lines) * line_height + 2 * pad
     image = Image.new("RGBA", (box_width, box_height), (0, 0, 0, 150))
     draw = ImageDraw.Draw(image)
     for i, line in enumerate(lines):
-        x = (box_width - round(face.getlength(line))) // 2
-        draw.text((x, pad + i * line_height), line, font=face, fill=WHITE)
+        x = (box_width - round(length(face, line))) // 2
+        draw_line(draw, (x, x + round(length(face, line))), pad + i * line_height, line, face, WHITE)
     x = (width - box_width) // 2
     y = round(height * 0.04) if anchor == "top" else height - box_height - round(height * 0.16)
     return Still.from_image(image, x, max(0, y))
