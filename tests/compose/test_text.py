@@ -112,6 +112,6 @@ def test_check_refuses_a_persian_slideshow_without_raqm(tmp_path: Path, monkeypa
     with pytest.raises(InputError) as caught:
         check_story(folder, Settings())
     assert [str(p) for p in caught.value.problems] == [
-        f"{folder / 'story.md'}: compose: has right-to-left text to draw, but this Pillow has no raqm layout "
-        "engine (libraqm with libfribidi), so right-to-left text would be drawn unjoined and backwards; install "
-        "libfribidi0 (Debian) or fribidi and rebuild"]
+        (f"{folder / 'story.md'}: compose: has right-to-left text to draw, but this Pillow has no raqm layout "
+         "engine (libraqm with libfribidi), so right-to-left text would be drawn unjoined and backwards; install "
+         "libfribidi0 (Debian) or fribidi and rebuild")]

@@ -6,14 +6,17 @@ import json
 import os
 import re
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from test_manifest import BASE, HOSTILE, manifest_of, sample, schema_errors
 
+from mediapack.i18n import story_words
 from mediapack.publish.body import render_body
 from mediapack.publish.jsonld import make_jsonld
+from mediapack.publish.labels import link_title
 from mediapack.publish.manifest import manifest_json, write_manifest
 from mediapack.publish.page import write_article
 
@@ -380,3 +383,57 @@ def test_a_bare_story_still_makes_a_valid_page_and_manifest(tmp_path):
     assert "<h1>Tiny story</h1>" in html and "<time" not in html and "By " not in html
     assert "Nothing to download." in downloads_section(html)
     assert read(tmp_path, "article.txt") == "Tiny story\n==========\n"
+
+
+def persian_sample():
+    """The sample story as a Persian service would publish it: right to left, a Latin credit, Tehran time."""
+    story, media, packages = sample(caption="کشتی پس از بازسازی به بندر بازگشت", headline="بازگشت کشتی بندر")
+    items = {"one": {"credit": "Gent Shkullaku/AFP", "alt": "کشتی در بندر"},
+             "clip": {"caption": "نخستین سفر", "credit": "Example Video", "subtitles": Path("video/clip.fa.srt")},
+             "tone": {"caption": "صدای بندر"}}
+    media = [replace(b, item=replace(b.item, **items[b.item.id])) for b in media]
+    story = replace(story, language="fa", standfirst="داوطلبان کشتی قدیمی را دوباره به آب انداختند.",
+                    byline=("مریم احمدی", "Gent Shkullaku"), section="جامعه", copyright="© ۲۰۲۶ خبرگزاری نمونه",
+                    zone=timezone(timedelta(hours=3, minutes=30)), media=tuple(b.item for b in media),
+                    published=datetime(2026, 6, 20, 6, 0, tzinfo=UTC),  # written 2026-06-20T09:30:00+03:30
+                    body="پاراگراف نخست.\n\n![[one]]\n\nپاراگراف دوم با **۱۲۰** مسافر.\n\n![[clip]]\n")
+    words = story_words(story)  # link text in Persian, as the build's title_links stage writes it
+    media = [replace(b, renditions=tuple(replace(r, title=link_title(r, words)) for r in b.renditions))
+             for b in media]
+    return story, media, tuple(replace(p, title=link_title(p, words)) for p in packages)
+
+
+@pytest.mark.parametrize("name", ["index.html", "embed.html", "article.txt", "manifest.json"])
+def test_golden_output_right_to_left(tmp_path, name):
+    story, media, packages = persian_sample()
+    manifest = manifest_of(story, media, packages, None)
+    write_article(tmp_path, story, media, manifest, render_body(story, media, None), None)
+    actual = manifest_json(manifest) if name == "manifest.json" else (tmp_path / name).read_bytes()
+    golden = GOLDEN / "fa" / name
+    if UPDATE_GOLDEN:
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_bytes(actual)
+    assert actual == golden.read_bytes(), f"{name} differs from {golden}; see the comment at the top to update"
+
+
+def test_a_persian_page_is_right_to_left_in_persian_words_digits_and_time(tmp_path):
+    story, media, packages = persian_sample()
+    manifest = manifest_of(story, media, packages, None)
+    write_article(tmp_path, story, media, manifest, render_body(story, media, None), None)
+    html, page = read(tmp_path, "index.html"), Elements(read(tmp_path, "index.html"))
+    assert page.find("html") == [{"lang": "fa", "dir": "rtl"}]
+    assert '<p class="byline">نوشتهٔ <bdi>مریم احمدی</bdi> و <bdi>Gent Shkullaku</bdi></p>' in html
+    # 06:00 UTC written as 09:30+03:30: shown at 09:30, Tehran's time, in Persian digits
+    assert '<time datetime="2026-06-20T06:00:00Z">۲۰ ژوئن ۲۰۲۶،\u200f ۹:۳۰ +۰۳:۳۰ گرینویچ</time>' in html
+    assert '<span class="credit">عکس: <bdi>Gent Shkullaku/AFP</bdi></span>' in html
+    block = downloads_section(html)
+    assert 'lang="fa" dir="rtl"' in block and ">دریافت فایل‌ها</h2>" in block
+    assert "برای دریافت فایل ویدیو اینجا کلیک کنید:" in block and "برای دریافت عکس اینجا کلیک کنید:" in block
+    assert "بزرگ JPEG ·" in block and "۲۰۴۸×۱۳۶۵ ·" in block and "۶۴۰ kB" in block and "بستهٔ وب ZIP" in block
+    (track,) = page.find("track")
+    assert (track["srclang"], track["label"]) == ("fa", "فارسی")  # from clip.fa.srt
+    assert "<title>دریافت فایل‌ها: بازگشت کشتی بندر</title>" in read(tmp_path, "embed.html")
+    text = read(tmp_path, "article.txt")
+    assert "انتشار: ۲۰ ژوئن ۲۰۲۶،\u200f ۹:۳۰ +۰۳:۳۰ گرینویچ" in text
+    assert "[عکس: کشتی پس از بازسازی به بندر بازگشت — Gent Shkullaku/AFP]" in text
+    assert manifest["associations"][0]["renditions"][0]["title"] == "بزرگ JPEG · ۲۰۴۸×۱۳۶۵ · ۶۴۰ kB"
