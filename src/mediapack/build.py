@@ -8,6 +8,7 @@ from pathlib import Path
 from .cache import RenditionCache
 from .check import check_story, needs_ffmpeg
 from .context import BuildContext, BuildOptions, Reporter
+from .credentials.sign import sign_media
 from .ffmpeg import locate_ffmpeg
 from .model import BuildResult
 from .publish.body import render_body
@@ -53,7 +54,7 @@ def build(folder: Path, out_dir: Path, settings: Settings, options: BuildOptions
         with staging_folder(out_dir, story.slug) as staging:
             cache = RenditionCache(options.cache_dir)
             ctx = BuildContext(story, checked.infos, settings, staging, ff, cache, reporter, workers,
-                               options.base_url)
+                               options.base_url, checked.signing)
             with PhotoRenders(ctx) as photos:  # in the worker pool, while videos encode here
                 media = encode_media(ctx)  # videos and audio, one at a time
                 media = cut_social(ctx, media)  # compose.social: 9:16 and 1:1 cuts of each video
@@ -63,6 +64,7 @@ def build(folder: Path, out_dir: Path, settings: Settings, options: BuildOptions
                 media = loop_animations(ctx, media)  # a looping MP4 of each animated GIF, WebP or PNG
                 media += compose_slideshow(ctx, media)  # compose.slideshow: made from the photos
                 media = credit_files(ctx, media)  # caption, credit and rights into every file, no re-encode
+                media = sign_media(ctx, media)  # Content Credentials, each file's last write (when set up)
                 media = title_links(ctx, media)  # link text in the story's language
                 body = render_body(story, media, options.base_url, ctx.words)
                 # Inside the zips the page and manifest list no packages: a package cannot describe its size.

@@ -6,6 +6,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .compose.fonts import RAQM_MISSING, has_raqm, needs_shaping
+from .credentials.setup import signing_setup
+from .credentials.signer import SigningSetup
 from .errors import Findings, InputError, Problem
 from .i18n import has_catalogue
 from .model import AUDIO, PHOTO, VIDEO, MediaInfo, Publisher, Story
@@ -32,6 +34,7 @@ class CheckedStory:
     story: Story
     infos: dict[str, MediaInfo]
     warnings: tuple[Problem, ...]
+    signing: SigningSetup | None = None  # who signs the renditions' Content Credentials; None: unsigned
 
 
 def check_story(folder: Path, settings: Settings, *, strict: bool = False, decode_photos: bool = True
@@ -41,6 +44,8 @@ def check_story(folder: Path, settings: Settings, *, strict: bool = False, decod
     ``decode_photos=False`` (for build, which decodes each photo as it renders it) reads photo headers only.
     """
     findings = Findings()
+    signing, signing_warnings = signing_setup(settings)  # opt-in; a set-up c2pa would refuse stops it here
+    findings.warnings += signing_warnings
     story = read_story(folder, findings)
     infos = probe_media(story, settings, findings, decode_photos) if story else {}
     if story is not None:
@@ -61,7 +66,7 @@ def check_story(folder: Path, settings: Settings, *, strict: bool = False, decod
         where = story.source if story else folder
         raise InputError(f"{where}: {len(errors)} problem(s) found", errors,
                          warnings=() if strict else findings.warnings)
-    return CheckedStory(story, infos, tuple(findings.warnings))
+    return CheckedStory(story, infos, tuple(findings.warnings), signing)
 
 
 def check_language(story: Story, settings: Settings, findings: Findings) -> None:

@@ -19,6 +19,7 @@ from .settings import (
     PackageProfile,
     PhotoSize,
     Settings,
+    SigningSettings,
     VideoRung,
 )
 
@@ -44,7 +45,8 @@ def load_settings(story_folder: Path | None = None, config: Path | None = None, 
     """Load settings from ``--config`` or the story's folder and its parents, reporting all problems.
 
     The story folder's own mediapack.toml comes with the (untrusted) story: it may not set ffmpeg.path nor
-    raise a limit. ``is_story=False`` reads a folder that holds no story, such as the one ``doctor`` runs in.
+    [signing], nor raise a limit. ``is_story=False`` reads a folder that holds no story, such as the one
+    ``doctor`` runs in.
     """
     paths = [config] if config is not None else (find_config_files(story_folder) if story_folder else [])
     settings = Settings()
@@ -77,7 +79,8 @@ def load_settings(story_folder: Path | None = None, config: Path | None = None, 
 
 
 def _apply(settings: Settings, data: dict[str, Any], path: Path, findings: Findings) -> Settings:
-    known = {"photos", "video", "ffmpeg", "rights", "publisher", "manifest", "page", "packages", "strict", "compose"}
+    known = {"photos", "video", "ffmpeg", "rights", "publisher", "manifest", "page", "packages", "strict",
+             "compose", "signing"}
     for key in sorted(set(data) - known):
         findings.error(path, key, f"unknown setting{did_you_mean(key, known)} (known: {', '.join(sorted(known))})")
     photos, video, ffmpeg = settings.photos, settings.video, settings.ffmpeg
@@ -114,6 +117,9 @@ def _apply(settings: Settings, data: dict[str, Any], path: Path, findings: Findi
         page = _merge_scalars(page, section, "page", path, findings)
         if labels is not None and _is_table(labels, "page.labels", path, findings):
             page = replace(page, labels=_parse_labels(dict(page.labels), labels, path, findings))
+    signing = settings.signing
+    if "signing" in data and _is_table(data["signing"], "signing", path, findings):
+        signing = _parse_signing(signing, data["signing"], path, findings)
     originals = settings.originals
     if "packages" in data and _is_table(data["packages"], "packages", path, findings):
         tables = dict(data["packages"])
@@ -131,8 +137,8 @@ def _apply(settings: Settings, data: dict[str, Any], path: Path, findings: Findi
     if "compose" in data and _is_table(data["compose"], "compose", path, findings):
         compose = (path, dict(data["compose"]))
     return replace(settings, photos=photos, video=video, ffmpeg=ffmpeg, rights=rights, publisher=publisher,
-                   manifest=manifest, page=page, packages=packages, originals=originals, strict=strict,
-                   compose=compose)
+                   manifest=manifest, page=page, signing=signing, packages=packages, originals=originals,
+                   strict=strict, compose=compose)
 
 
 def _check_story_config(before: Settings, after: Settings, data: dict[str, Any], path: Path,
@@ -142,6 +148,12 @@ def _check_story_config(before: Settings, after: Settings, data: dict[str, Any],
         findings.error(path, "ffmpeg.path", "cannot be set in the story folder's own mediapack.toml "
                                 "(it would run a program the story chose); set it in a parent folder's "
                                 "mediapack.toml, with --config or with MEDIAPACK_FFMPEG")
+    if isinstance(data.get("signing"), dict):
+        for key in sorted(data["signing"]):
+            findings.error(path, f"signing.{key}", "cannot be set in the story folder's own mediapack.toml (the "
+                                    "story would choose who signs it, or whom verify trusts); set it in a parent "
+                                    "folder's mediapack.toml, with --config or with MEDIAPACK_C2PA_CERT and "
+                                    "MEDIAPACK_C2PA_KEY")
     for key in LIMITS:
         section, _, name = key.partition(".")
         old, new = getattr(getattr(before, section), name), getattr(getattr(after, section), name)
@@ -149,6 +161,15 @@ def _check_story_config(before: Settings, after: Settings, data: dict[str, Any],
             limit = f"{old:g}" if isinstance(old, float) else str(old)
             findings.error(path, key, f"cannot be raised above {limit} in the story folder's own "
                                     "mediapack.toml; raise it in a parent folder's mediapack.toml or with --config")
+
+
+def _parse_signing(signing: SigningSettings, table: dict[str, Any], path: Path, findings: Findings
+                   ) -> SigningSettings:
+    """Merge ``[signing]``; its file paths are relative to the mediapack.toml that names them."""
+    merged = _merge_scalars(signing, table, "signing", path, findings)
+    files = {name: str(path.parent / Path(value).expanduser()) for name in ("cert", "key", "trust_anchors")
+             if (value := table.get(name)) and value == getattr(merged, name)}
+    return replace(merged, **files)
 
 
 def _is_table(value: Any, key: str, path: Path, findings: Findings) -> bool:

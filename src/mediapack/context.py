@@ -13,6 +13,7 @@ from .staging import LOCK_TIMEOUT
 
 if TYPE_CHECKING:  # only types here: records.py reads BuildOptions without loading the media libraries
     from .cache import CacheEntry, RenditionCache
+    from .credentials.signer import SigningSetup
     from .ffmpeg import FFmpeg
     from .i18n import Words
     from .workers import Workers
@@ -53,6 +54,7 @@ class BuildContext:
     reporter: Reporter
     workers: Workers
     base_url: str | None
+    signing: SigningSetup | None = None  # who signs the renditions' Content Credentials; None: unsigned
 
     @property
     def words(self) -> Words:

@@ -9,7 +9,7 @@ import PIL
 import pillow_heif
 from PIL import features
 
-from .errors import EnvironmentProblem
+from .errors import ConfigError, EnvironmentProblem
 from .ffmpeg import encoders, locate_ffmpeg
 from .settings import Settings
 
@@ -51,5 +51,34 @@ def run_doctor(settings: Settings, emit: Callable[[str], None]) -> bool:
         required = name in ("jpg", "zlib", "littlecms2")
         ok = ok and (present or not required)
         emit(f"feature:  {name:<10} {'ok' if present else 'MISSING' if required else 'missing (optional)':<20} {purpose}")
+    ok = show_signing(settings, emit) and ok
     emit("status:   ok" if ok else "status:   problems found (exit 3)")
     return ok
+
+
+def show_signing(settings: Settings, emit: Callable[[str], None]) -> bool:
+    """Show who signs Content Credentials: subject, algorithm, expiry, trust; False if the set-up is unusable."""
+    from .credentials.setup import ENV_CERT, ENV_KEY, signing_setup, trust_anchors
+    from .credentials.verify import is_trusted
+
+    try:
+        setup, warnings = signing_setup(settings)
+        anchors = trust_anchors(settings)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            emit(f"signing:  PROBLEM - {problem}")
+        return False
+    if setup is None:
+        emit(f"signing:  off (set {ENV_CERT} and {ENV_KEY}, or [signing] cert and key in a parent folder's "
+             "mediapack.toml)")
+        return True
+    emit(f"signing:  {setup.subject} (set in {setup.origin})")
+    emit(f"          {setup.alg.upper()}, expires {setup.expires:%Y-%m-%d}, "
+         f"timestamps: {setup.timestamp_url or 'none (offline)'}")
+    if anchors is None:
+        emit("trust:    no trust anchors set ([signing] trust_anchors, MEDIAPACK_C2PA_TRUST_ANCHORS)")
+    else:
+        emit(f"trust:    {'trusted' if is_trusted(setup, anchors) else 'NOT trusted'} by the trust anchors")
+    for warning in warnings:
+        emit(f"warning:  {warning}")
+    return True

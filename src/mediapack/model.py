@@ -154,6 +154,7 @@ class Rendition:
     frame_rate: float | None = None
     bitrate: int | None = None  # bits per second
     title: str = ""  # human link text, e.g. "720p MP4 · 0:15 · 2.1 MB"
+    signed_by: str | None = None  # who signed its Content Credentials (C2PA); None: not signed
 
 
 @dataclass(frozen=True)

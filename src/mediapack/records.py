@@ -21,6 +21,7 @@ from pathlib import Path
 
 from . import __version__
 from .context import BuildOptions
+from .credentials.setup import signing_identity
 from .errors import InputError
 from .files import file_digest, write_atomic
 from .model import BuildResult, Story
@@ -99,7 +100,8 @@ def environment(settings: Settings, options: BuildOptions, out_dir: Path) -> str
     ffmpeg = _ffmpeg_identity(settings)
     parts = [__version__, sys.version, _code_identity(), _installed_distributions(), ffmpeg,
              repr(replace(settings, sources=())), [_relative(p, out_dir) for p in settings.sources],
-             options.base_url, options.strict, os.environ.get("SOURCE_DATE_EPOCH", "")]
+             options.base_url, options.strict, os.environ.get("SOURCE_DATE_EPOCH", ""),
+             signing_identity(settings)]
     return hashlib.sha256(json.dumps(parts, default=str).encode("utf-8")).hexdigest()
 
 

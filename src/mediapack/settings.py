@@ -173,6 +173,19 @@ class ManifestSettings:
 
 
 @dataclass(frozen=True)
+class SigningSettings:
+    """The [signing] table: who signs the renditions' Content Credentials (C2PA), and whom verify trusts.
+
+    Only a trusted mediapack.toml (a parent folder's, or --config) may set it; paths are relative to it.
+    """
+
+    cert: str = ""  # PEM certificate chain, the signer's first; empty: MEDIAPACK_C2PA_CERT, else no signing
+    key: str = ""  # PEM private key of that certificate (ES256, ES384, PS256, Ed25519)
+    timestamp_url: str = setting("", _url_or_empty)  # RFC 3161 timestamp authority; empty: offline
+    trust_anchors: str = ""  # PEM root certificates verify and doctor trust
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every setting, merged from the mediapack.toml files that apply to a story."""
 
@@ -183,6 +196,7 @@ class Settings:
     publisher: PublisherSettings = field(default_factory=PublisherSettings)
     manifest: ManifestSettings = field(default_factory=ManifestSettings)
     page: PageSettings = field(default_factory=PageSettings)
+    signing: SigningSettings = field(default_factory=SigningSettings)
     packages: tuple[PackageProfile, ...] = (
         PackageProfile("web", ("index.html", "embed.html", "article.txt", "manifest.json", "media/**")),
         PackageProfile("full", ("**",)),

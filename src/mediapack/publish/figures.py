@@ -30,6 +30,7 @@ def render_figure(story: Story, built: BuiltMedia, base_url: str | None, words: 
     credit = item.credit or item.creator or ""
     fig: dict = {"kind": built.info.kind, "id": item.id, "caption": item.caption or "", "credit": credit,
                  "alt": item.alt or "", "lead": lead,
+                 "signed_by": next((r.signed_by for r in built.renditions if r.signed_by), None),
                  # "Photo: Gent Shkullaku/AFP", the credit isolated: a Latin credit keeps its place in a Persian line
                  "credit_line": words.markup("credit_line", kind=words(KIND_KEYS.get(built.info.kind, "media")),
                                              credit=Markup("<bdi>{}</bdi>").format(credit))}

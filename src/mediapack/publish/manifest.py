@@ -19,6 +19,7 @@ NINJS_SCHEMA = "http://www.iptc.org/std/ninjs/ninjs-schema_3.1.json#"
 NINJS_TYPES = {PHOTO: "picture", VIDEO: "video", AUDIO: "audio"}
 URL_ROLE = "url"  # the altIds entry holding the story's web address under --base-url
 MEDIA_TOPICS = "http://cv.iptc.org/newscodes/mediatopic/"  # + the code's digits: the IPTC Media Topic's URI
+C2PA_ROLE = "https://c2pa.org"  # the trust indicator of a rendition signed with Content Credentials
 
 
 def make_manifest(story: Story, media: Sequence[BuiltMedia], packages: Sequence[Rendition], base_url: str | None,
@@ -99,6 +100,9 @@ def _association(story: Story, built: BuiltMedia, base_url: str | None, words: W
     poi = built.poi if built.info.kind == PHOTO else None
     entry["renditions"] = [rendition_entry(r, story.slug, base_url, poi, (built.info.width, built.info.height))
                            for r in built.renditions]
+    if signed := [r for r in built.renditions if r.signed_by]:
+        entry["trustIndicators"] = [{"role": C2PA_ROLE, "title": f"Content Credentials signed by {r.signed_by}",
+                                     "href": href_for(r.path, story.slug, base_url)} for r in signed]
     return entry
 
 

@@ -61,6 +61,7 @@ def write_article(out_root: Path, story: Story, media: Sequence[BuiltMedia], man
         "body": Markup(body.html), "groups": downloads(manifest, words), "manifest": manifest,
         "jsonld": make_jsonld(story, media, base_url),
         "has_animation": any(r.role == "animation" for m in media for r in m.renditions),
+        "has_credentials": any(r.signed_by for m in media for r in m.renditions),  # the mark's style
         "generator": next((s["name"] for s in manifest.get("infoSources", []) if s.get("role") == "generator"),
                           "mediapack"),
     }

@@ -1,0 +1,165 @@
+"""A signed build end to end: every rendition's Content Credentials read back, verified, reproducible."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import struct
+from pathlib import Path
+
+import av
+import c2pa
+import pytest
+from signing_certificates import make_credentials
+
+from conftest import SLUG, make_tiny_story, run_cli
+from mediapack import __version__
+from mediapack.credentials.setup import ENV_CERT, ENV_KEY
+from mediapack.publish.checksums import CHECKSUMS
+
+SIGNED_SUFFIXES = (".jpg", ".webp", ".avif", ".mp4")
+MIME = {".jpg": "image/jpeg", ".webp": "image/webp", ".avif": "image/avif", ".mp4": "video/mp4"}
+
+
+@pytest.fixture(scope="module")
+def signed(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Build the tiny story signed (with -v, so the logs can be searched too); share it across the module."""
+    base = tmp_path_factory.mktemp("signed")
+    creds = make_credentials(base / "creds")
+    story = make_tiny_story(base / "tiny-story")
+    (story / "mediapack.toml").write_text('[photos.sizes]\nsmall = { long_edge = 320, formats = ["jpg", "webp", '
+                                          '"avif"] }\n[video]\npreset = "ultrafast"\n')
+    env = {ENV_CERT: str(creds.chain), ENV_KEY: str(creds.key)}
+    out, cache = base / "dist", base / "cache"
+    proc = run_cli("build", str(story), "--out", str(out), "--cache", str(cache), "--json", "-v", env=env)
+    assert proc.returncode == 0, proc.stderr
+    return {"creds": creds, "story": story, "out": out, "root": out / SLUG, "cache": cache, "env": env,
+            "logs": proc.stdout + proc.stderr}
+
+
+def media_files(root: Path) -> list[Path]:
+    return sorted(p for p in (root / "media").rglob("*") if p.suffix in SIGNED_SUFFIXES)
+
+
+def read_back(path: Path) -> c2pa.Reader:
+    with path.open("rb") as stream:
+        return c2pa.Reader(MIME[path.suffix], stream)
+
+
+def test_every_picture_and_mp4_reads_back_signed(signed: dict) -> None:
+    files = media_files(signed["root"])
+    assert {p.suffix for p in files} == set(SIGNED_SUFFIXES)
+    for path in files:
+        reader = read_back(path)
+        assert reader.get_validation_state() == "Valid", path
+        manifest = reader.get_active_manifest()
+        assert manifest["claim_generator_info"][0]["name"] == "mediapack"
+        assert manifest["claim_generator_info"][0]["version"] == __version__
+        assert manifest["signature_info"]["issuer"] == "Example News"
+        assert "thumbnail" not in manifest, path  # thumbnails are off: they would bloat small renditions
+        (parent,) = manifest["ingredients"]
+        assert parent["relationship"] == "parentOf"
+        assert parent["title"] == {"one": "one.jpg", "two": "two.png", "clip": "clip.mp4"}[path.parent.name]
+        assertions = {a["label"]: a["data"] for a in manifest["assertions"]}
+        actions = [a["action"] for a in assertions["c2pa.actions.v2"]["actions"]]
+        assert actions[0] == "c2pa.opened" and actions[-1] == "c2pa.edited.metadata"
+        assert assertions["stds.schema-org.CreativeWork"]["creditText"] == {
+            "one": "Ann Writer/Example", "two": "Bo Reporter", "clip": "Example Video"}[path.parent.name]
+
+
+def test_the_actions_say_what_was_done(signed: dict) -> None:
+    def actions(name: str) -> list[str]:
+        manifest = read_back(signed["root"] / "media" / name).get_active_manifest()
+        return [a["action"] for a in {a["label"]: a["data"] for a in manifest["assertions"]}["c2pa.actions.v2"]
+                ["actions"]]
+
+    assert actions("one/square.jpg") == ["c2pa.opened", "c2pa.cropped", "c2pa.resized", "c2pa.transcoded",
+                                         "c2pa.edited.metadata"]
+    assert actions("one/small.avif") == ["c2pa.opened", "c2pa.resized", "c2pa.transcoded", "c2pa.edited.metadata"]
+    assert actions("clip/240p.mp4") == ["c2pa.opened", "c2pa.transcoded", "c2pa.edited.metadata"]  # its own size
+
+
+def test_signed_mp4s_still_decode_and_start_fast(signed: dict) -> None:
+    for path in (p for p in media_files(signed["root"]) if p.suffix == ".mp4"):
+        with av.open(str(path)) as container:
+            assert sum(1 for _ in container.decode(video=0)) == 50  # 2 s at 25 fps
+        data, boxes, at = path.read_bytes(), [], 0
+        while at < len(data):
+            size, kind = struct.unpack(">I4s", data[at:at + 8])
+            boxes.append(kind.decode())
+            at += size
+        assert boxes.index("moov") < boxes.index("mdat"), boxes
+
+
+def test_the_page_marks_signed_media_and_the_manifest_lists_them(signed: dict) -> None:
+    root = signed["root"]
+    page = (root / "index.html").read_text()
+    assert page.count('class="content-credentials" title="Content Credentials: Example News"') == 3  # one a figure
+    assert "http" not in page.split("content-credentials", 1)[1].split("</style>")[0]  # no request for an icon
+    manifest = json.loads((root / "manifest.json").read_text())
+    listed = {t["href"] for a in manifest["associations"] for t in a.get("trustIndicators", [])}
+    titles = {t["title"] for a in manifest["associations"] for t in a.get("trustIndicators", [])}
+    assert listed == {p.relative_to(root).as_posix() for p in media_files(root)}
+    assert titles == {"Content Credentials signed by Example News"}
+
+
+def test_verify_checks_credentials_and_trust(signed: dict) -> None:
+    root, creds = signed["root"], signed["creds"]
+    proc = run_cli("verify", str(root), "--trust-anchors", str(creds.root))
+    assert proc.returncode == 0, proc.stderr
+    assert "media/one/small.jpg: Content Credentials valid, trusted, signed by Example News (Signing desk)" \
+        in proc.stderr
+    stranger = make_credentials(root.parent.parent / "stranger")
+    proc = run_cli("verify", str(root / "packages" / f"{SLUG}-full.zip"), "--trust-anchors", str(stranger.root))
+    assert proc.returncode == 0, proc.stderr
+    assert "media/clip/poster.jpg: Content Credentials valid, not trusted by the trust anchors" in proc.stderr
+
+
+def test_a_tampered_file_fails_verify_even_with_its_checksum_updated(signed: dict, tmp_path: Path) -> None:
+    copy = shutil.copytree(signed["root"], tmp_path / SLUG)
+    victim = copy / "media" / "one" / "small.jpg"
+    data = bytearray(victim.read_bytes())
+    data[-200] ^= 0x01  # one bit of the picture's entropy-coded data
+    victim.write_bytes(bytes(data))
+    sums = (copy / CHECKSUMS).read_text()
+    old = next(line for line in sums.splitlines() if line.endswith("media/one/small.jpg"))
+    (copy / CHECKSUMS).write_text(sums.replace(old, f"{hashlib.sha256(data).hexdigest()}  media/one/small.jpg"))
+    proc = run_cli("verify", str(copy))
+    assert proc.returncode == 4
+    assert "media/one/small.jpg: Content Credentials INVALID, signed by Example News (Signing desk): " \
+           "assertion.dataHash.mismatch" in proc.stderr
+
+
+def test_a_rebuild_is_byte_identical(signed: dict, tmp_path: Path) -> None:
+    before = {p.relative_to(signed["root"]): p.read_bytes() for p in signed["root"].rglob("*") if p.is_file()}
+    proc = run_cli("build", str(signed["story"]), "--out", str(tmp_path / "again"), "--cache", str(signed["cache"]),
+                   env=signed["env"])
+    assert proc.returncode == 0, proc.stderr
+    again = tmp_path / "again" / SLUG
+    after = {p.relative_to(again): p.read_bytes() for p in again.rglob("*") if p.is_file()}
+    assert after.keys() == before.keys()
+    assert [name for name in before if before[name] != after[name]] == []
+
+
+def test_the_key_never_reaches_outputs_cache_or_logs(signed: dict) -> None:
+    key_lines = [line for line in signed["creds"].key.read_text().splitlines() if "-----" not in line]
+    assert key_lines
+    searched = [p for folder in (signed["out"], signed["cache"]) for p in folder.rglob("*") if p.is_file()]
+    for path in searched:
+        data = path.read_bytes()
+        assert not any(line.encode() in data for line in key_lines), path
+    assert not any(line in signed["logs"] for line in key_lines)
+    assert str(signed["creds"].key) not in (signed["out"] / SLUG / "manifest.json").read_text()
+
+
+def test_without_a_signing_set_up_nothing_is_signed(tmp_path: Path) -> None:
+    story = make_tiny_story(tmp_path / "tiny-story")
+    proc = run_cli("build", str(story), "--out", str(tmp_path / "dist"), "--no-cache")
+    assert proc.returncode == 0, proc.stderr
+    root = tmp_path / "dist" / SLUG
+    for path in media_files(root):
+        with path.open("rb") as stream:
+            assert c2pa.Reader.try_create(MIME[path.suffix], stream) is None, path
+    assert "content-credentials" not in (root / "index.html").read_text()
+    assert "trustIndicators" not in (root / "manifest.json").read_text()
