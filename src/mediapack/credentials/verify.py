@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, BinaryIO
 
-from ..errors import single_line
+from ..errors import VerificationError, single_line
 from .manifest import media_type
 
 if TYPE_CHECKING:
+    from ..settings import Settings
     from .signer import SigningSetup
 
 SIGNED_SUFFIXES = frozenset({".jpg", ".jpeg", ".webp", ".avif", ".mp4", ".m4a"})
@@ -42,6 +43,23 @@ class Credentials:
         trust = ("trusted" if self.state == "trusted" else "not trusted by the trust anchors") if anchored else \
             "trust not checked (give --trust-anchors)"
         return single_line(f"{self.name}: Content Credentials valid, {trust}{by}", 1000)
+
+
+def verify_output(path: Path, settings: Settings, given: Path | None, say: Callable[[str], None]) -> str:
+    """Check a folder or zip against its SHA256SUMS and every signed file's credentials, showing each; return
+    the line that says all is well, or raise VerificationError naming every problem."""
+    from ..publish.checksums import verify
+    from .setup import trust_anchors
+
+    anchors = trust_anchors(settings, given)
+    problems = verify(path)
+    credentials, invalid = check_credentials(path, anchors, say)
+    problems += invalid
+    if problems:
+        raise VerificationError(f"{path}: verification failed ({len(problems)} problem(s))",
+                                problems=[single_line(p) for p in problems])
+    signed = f"; {len(credentials)} file(s) carry valid Content Credentials" if credentials else ""
+    return f"ok: {path}: every file matches SHA256SUMS{signed}"
 
 
 def check_credentials(path: Path, anchors: bytes | None, say: Callable[[str], None]
