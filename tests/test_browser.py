@@ -114,7 +114,7 @@ def embedded_manifest(page: Page) -> dict:
 
 def test_every_image_loads_and_none_is_stretched(visit: dict) -> None:
     page: Page = visit["page"]
-    assert page.locator("img").count() == 2
+    assert page.locator("img").count() == 5  # two photos; the Downloads block's three small pictures
     page.wait_for_function("[...document.images].every(i => i.complete && i.naturalWidth > 0)", timeout=WAIT_MS)
     images = page.evaluate("""[...document.images].map(i => ({src: i.currentSrc, natural: i.naturalWidth,
         shown: i.getBoundingClientRect().width, largest: Number(i.getAttribute('width'))}))""")
@@ -162,7 +162,7 @@ def test_every_download_link_answers_with_the_manifests_size(visit: dict) -> Non
 def test_clicking_the_video_link_downloads_the_file(visit: dict) -> None:
     page: Page = visit["page"]
     with page.expect_download(timeout=WAIT_MS) as event:
-        page.get_by_role("link", name="240p MP4").click()
+        page.get_by_role("link", name=f"{SLUG}-clip-240p.mp4").click()
     download = event.value
     assert download.failure() is None
     size = {r["href"]: r["sizeInBytes"] for r in embedded_manifest(page)["associations"][2]["renditions"]}
@@ -324,7 +324,7 @@ def test_across_origins_the_host_headers_make_a_link_download_under_its_name(bro
     try:
         page = context.new_page()
         page.goto(site + "index.html", wait_until="load")
-        link = page.get_by_role("link", name="240p MP4")
+        link = page.get_by_role("link", name=f"{SLUG}-clip-240p.mp4")
         assert link.get_attribute("href") == f"{files}/{SLUG}/media/clip/240p.mp4"  # the browser ignores download=
         with page.expect_download(timeout=WAIT_MS) as event:
             link.click()

@@ -223,7 +223,8 @@ def test_package_profiles_from_mediapack_toml_shape_the_zips_and_the_downloads(t
     assert social_entry["sizeInBytes"] == (root / social_entry["href"]).stat().st_size
     html = (root / "index.html").read_text(encoding="utf-8")
     link = re.search(rf'<a href="packages/{SLUG}-social\.zip" download[^>]*>(.*?)</a>', html)
-    assert link and re.sub("<[^>]+>", "", link.group(1)) == social_entry["title"]
+    size = social_entry["title"].rpartition(" · ")[2]  # the link names the file, then its size
+    assert link and re.sub("<[^>]+>", "", link.group(1)) == f"{SLUG}-social.zip · {size}"
     assert social_entry["title"].startswith("Social package ZIP · ")
 
 

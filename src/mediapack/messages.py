@@ -24,6 +24,7 @@ MESSAGES = {
     "file_intro": "To download the file click here:",
     "story_intro": "Download the whole story:",
     "nothing": "Nothing to download.",
+    "more_files": "Other sizes and files ({count})",
     "slideshow": "Slideshow: {headline}",
     "package": "{name} package",
     "web_package": "Web package",
