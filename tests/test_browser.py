@@ -105,6 +105,8 @@ def scroll_through(page: Page) -> None:
     height = page.evaluate("document.documentElement.scrollHeight")
     for y in range(0, height + 1, DESKTOP["height"] // 2):
         page.evaluate(f"window.scrollTo(0, {y})")
+        # Lazy images start when a rendered frame shows them near the screen: let two frames pass.
+        page.evaluate("new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
     page.evaluate("window.scrollTo(0, 0)")
 
 
