@@ -187,6 +187,8 @@ def test_screenshots_at_desktop_and_phone_width_and_in_print(visit: dict) -> Non
         assert page.locator("video").is_hidden() and page.locator(".mediapack-downloads").is_hidden()
         assert page.locator("figure.media-video figcaption").is_visible()  # the caption stays on paper
         page.screenshot(path=shots["print"], full_page=True)
+        # Print layout may pick another srcset candidate: let it arrive, or going back to screen aborts it.
+        page.wait_for_function("[...document.images].every(i => i.complete)", timeout=WAIT_MS)
         # With --base-url the links are absolute: then the block prints, each URL written out.
         page.evaluate("document.querySelectorAll('.mediapack-downloads a').forEach(a => a.href = a.href)")
         assert page.locator(".mediapack-downloads").is_visible()
