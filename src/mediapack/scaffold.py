@@ -14,8 +14,10 @@ headline: "Write the headline here"
 standfirst: "One or two sentences that sum the story up."
 byline: ["Reporter Name"]
 section: News
-published: 2026-01-01T09:00:00Z   # ISO 8601, also the timestamp inside the zip packages
-language: en
+published: 2026-01-01T09:00:00Z   # ISO 8601, also the timestamp inside the zip packages; the page shows
+                                  # it in the offset written here (2026-01-01T12:30:00+03:30)
+language: en                      # labels, dates and direction follow it (fa, ar, he: right to left)
+# dir: rtl                        # only to override the language's own direction
 copyright: "© Example News"
 media: []
 # media:
