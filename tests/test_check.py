@@ -342,3 +342,12 @@ def test_the_settings_give_the_story_its_publisher_uri_and_licence(tmp_path: Pat
     assert story.license == story.item("p").license == "https://example.org/licence"
     write_story(tmp_path, "headline: H\nslug: hello\nuri: urn:newsroom:own\npublished: 2026-06-20T09:30:00Z\n")
     assert check_story(tmp_path, load_settings(tmp_path)).story.uri == "urn:newsroom:own"  # the story's own wins
+
+
+@pytest.mark.parametrize(("language", "warned"), [("pl", True), ("fa", False), ("pt-BR", False), ("en-GB", False)])
+def test_a_language_without_labels_gets_english_ones_and_one_warning(tmp_path: Path, language: str,
+                                                                     warned: bool) -> None:
+    write_story(tmp_path, f"headline: H\npublished: 2026-06-20T09:30:00Z\nlanguage: {language}\n")
+    expected = [(f"{tmp_path / 'story.md'}: language: mediapack has no labels in 'pl': the page's labels are "
+                 "in English (set your own in mediapack.toml's [page.labels])")]
+    assert warnings_of(tmp_path) == (expected if warned else [])

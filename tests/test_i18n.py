@@ -114,3 +114,19 @@ def test_label_overrides_keep_the_placeholders(key, text, problem):
 def test_placeholders_reads_format_fields():
     assert placeholders("{a} and {b}") == {"a", "b"} and placeholders("{{literal}}") == set()
     assert placeholders("{") is None
+
+
+def test_the_story_zone_is_its_own_offset_else_the_setting_else_utc():
+    from dataclasses import replace as changed
+    from pathlib import Path
+
+    from mediapack.i18n import story_zone
+    from mediapack.model import Story
+    from mediapack.settings import PageSettings, Settings
+
+    story = Story(folder=Path("/s"), source=Path("/s/story.md"), headline="H", slug="h", body="")
+    tehran = Settings(page=PageSettings(timezone="Asia/Tehran"))
+    kabul = timezone(timedelta(hours=4, minutes=30))
+    assert story_zone(story, None) == UTC and story_zone(story, Settings()) == UTC
+    assert story_zone(story, tehran) == ZoneInfo("Asia/Tehran")
+    assert story_zone(changed(story, zone=kabul), tehran) == kabul  # what the story says wins

@@ -54,3 +54,11 @@ def test_broken_subtitles_name_the_file_and_line(tmp_path: Path, content: str, m
     with pytest.raises(InputError, match=message):
         write_webvtt(tmp_path / "bad.srt", tmp_path / "c.vtt")
     assert not list(tmp_path.glob("c.vtt*"))
+
+
+def test_persian_subtitles_keep_their_half_spaces_and_direction_marks(tmp_path: Path) -> None:
+    srt = tmp_path / "ferry.fa.srt"
+    cue = "\u200fمی\u200cخواهم با «AFP» صحبت کنم."  # RLM first: a line that starts with a Latin word stays rtl
+    srt.write_text(f"1\n00:00:00,000 --> 00:00:01,000\n{cue}\n\n", encoding="utf-8")
+    text = write_webvtt(srt, tmp_path / "captions.vtt").read_text(encoding="utf-8")
+    assert text == f"WEBVTT\n\n00:00:00.000 --> 00:00:01.000\n{cue}\n"
