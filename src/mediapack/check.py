@@ -8,6 +8,7 @@ from pathlib import Path
 from .compose.fonts import RAQM_MISSING, has_raqm, needs_shaping
 from .credentials.setup import signing_setup
 from .credentials.signer import SigningSetup
+from .credentials.verify import private_credentials
 from .errors import Findings, InputError, Problem
 from .i18n import has_catalogue
 from .model import AUDIO, PHOTO, VIDEO, MediaInfo, Publisher, Story
@@ -54,7 +55,7 @@ def check_story(folder: Path, settings: Settings, *, strict: bool = False, decod
         story = apply_rights_defaults(story, settings)
         story = apply_publishing_defaults(story, settings)
         story = check_compositions(story, infos, settings, findings)
-        check_media_fields(story, infos, settings, findings)
+        check_media_fields(story, infos, settings, findings, signing is not None)
         check_language(story, settings, findings)
     strict = strict or settings.strict
     errors = findings.errors + (findings.warnings if strict else [])
@@ -147,8 +148,8 @@ def check_compositions(story: Story, infos: dict[str, MediaInfo], settings: Sett
     return story
 
 
-def check_media_fields(story: Story, infos: dict[str, MediaInfo], settings: Settings, findings: Findings
-                       ) -> None:
+def check_media_fields(story: Story, infos: dict[str, MediaInfo], settings: Settings, findings: Findings,
+                       signing: bool = False) -> None:
     """Check each item's fields against what its file turned out to be: subtitles read, poster in range."""
     for item in story.media:
         info = infos.get(item.id)
@@ -179,6 +180,10 @@ def check_media_fields(story: Story, infos: dict[str, MediaInfo], settings: Sett
         if settings.originals == "sanitised" and (reason := unsanitisable(info, story.folder / item.file)):
             findings.warn(story.source, key, f"{item.file}: {reason}: it is left out of the packages (set "
                           '[packages] originals = "untouched" in mediapack.toml to ship it as it came)')
+        if signing and (private := private_credentials(story.folder / item.file)):
+            findings.warn(story.source, key, f"{item.file} carries Content Credentials of its own holding location "
+                          f"or device data ({private}): the signed renditions name it as their source without "
+                          "them")
         if item.subtitles is not None and "subtitles" in takes:
             _check_subtitles(story.folder / item.subtitles, f"{key}.subtitles", info, findings)
         if item.poster_at is not None and info.kind == VIDEO and info.duration and item.poster_at >= info.duration:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import shutil
 import struct
@@ -11,15 +12,35 @@ from pathlib import Path
 import av
 import c2pa
 import pytest
+from PIL import Image
 from signing_certificates import make_credentials
 
-from conftest import SLUG, make_tiny_story, run_cli
+from conftest import SLUG, make_photo, make_tiny_story, run_cli, write_story
 from mediapack import __version__
-from mediapack.credentials.setup import ENV_CERT, ENV_KEY
+from mediapack.credentials.manifest import PARENT, Ingredient, definition
+from mediapack.credentials.setup import ENV_CERT, ENV_KEY, signing_setup
+from mediapack.credentials.signer import Signing
+from mediapack.model import PHOTO, BuiltMedia, MediaInfo, MediaItem, Rendition
 from mediapack.publish.checksums import CHECKSUMS
+from mediapack.settings import Settings, SigningSettings
 
 SIGNED_SUFFIXES = (".jpg", ".webp", ".avif", ".mp4")
 MIME = {".jpg": "image/jpeg", ".webp": "image/webp", ".avif": "image/avif", ".mp4": "video/mp4"}
+
+
+def sign_as_camera(path: Path, folder: Path, *extra: dict) -> None:
+    """Sign a JPEG as a camera that signs at capture would, with a certificate of its own."""
+    camera = make_credentials(folder)
+    manifest = {"claim_generator_info": [{"name": "test-camera"}], "title": path.name, "assertions": [
+        {"label": "c2pa.actions", "data": {"actions": [
+            {"action": "c2pa.created",
+             "digitalSourceType": "http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture"}]}}, *extra]}
+    signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo("es256", camera.chain.read_bytes(), camera.key.read_bytes(),
+                                                       None))
+    unsigned, signed = path.read_bytes(), path.with_suffix(".signed")
+    with c2pa.Builder(manifest) as builder, signed.open("wb") as out:
+        builder.sign(signer, "image/jpeg", io.BytesIO(unsigned), out)
+    signed.replace(path)
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +49,7 @@ def signed(tmp_path_factory: pytest.TempPathFactory) -> dict:
     base = tmp_path_factory.mktemp("signed")
     creds = make_credentials(base / "creds")
     story = make_tiny_story(base / "tiny-story")
+    sign_as_camera(story / "photos" / "one.jpg", base / "camera")
     (story / "mediapack.toml").write_text('[photos.sizes]\nsmall = { long_edge = 320, formats = ["jpg", "webp", '
                                           '"avif"] }\n[video]\npreset = "ultrafast"\n')
     env = {ENV_CERT: str(creds.chain), ENV_KEY: str(creds.key)}
@@ -66,6 +88,16 @@ def test_every_picture_and_mp4_reads_back_signed(signed: dict) -> None:
         assert actions[0] == "c2pa.opened" and actions[-1] == "c2pa.edited.metadata"
         assert assertions["stds.schema-org.CreativeWork"]["creditText"] == {
             "one": "Ann Writer/Example", "two": "Bo Reporter", "clip": "Example Video"}[path.parent.name]
+
+
+def test_a_source_signed_at_capture_keeps_its_manifest_in_the_chain(signed: dict) -> None:
+    reader = read_back(signed["root"] / "media" / "one" / "small.jpg")
+    (parent,) = reader.get_active_manifest()["ingredients"]
+    camera = reader.get_manifest(parent["active_manifest"])
+    assert camera["claim_generator_info"][0]["name"] == "test-camera"
+    assert reader.get_validation_state() == "Valid"
+    two = read_back(signed["root"] / "media" / "two" / "small.jpg").get_active_manifest()["ingredients"][0]
+    assert "active_manifest" not in two  # an unsigned source: named, with no manifest of its own
 
 
 def test_the_actions_say_what_was_done(signed: dict) -> None:
@@ -163,3 +195,47 @@ def test_without_a_signing_set_up_nothing_is_signed(tmp_path: Path) -> None:
             assert c2pa.Reader.try_create(MIME[path.suffix], stream) is None, path
     assert "content-credentials" not in (root / "index.html").read_text()
     assert "trustIndicators" not in (root / "manifest.json").read_text()
+
+
+@pytest.mark.parametrize("source", ["clip.mkv", "broken.jpg"])
+def test_a_source_c2pa_cannot_read_is_named_not_read(tmp_path: Path, source: str) -> None:
+    creds = make_credentials(tmp_path / "creds")
+    setup, _ = signing_setup(Settings(signing=SigningSettings(cert=str(creds.chain), key=str(creds.key))))
+    (tmp_path / source).write_bytes(b"not what its name says" * 100)
+    unsigned = tmp_path / "small.jpg"
+    Image.new("RGB", (32, 24), "teal").save(unsigned)
+    built = BuiltMedia(MediaItem(id="x", file=Path(source)), MediaInfo(path=Path(source), kind=PHOTO,
+                                                                       format="JPEG", width=32, height=24), ())
+    parts = (Ingredient(PARENT, tmp_path / source, "parentOf"),)
+    rendition = Rendition(name="small", path=Path("small.jpg"), content_type="image/jpeg", size_bytes=0)
+    with Signing(setup) as signing:
+        signing.sign(unsigned, tmp_path / "signed.jpg", definition(built, rendition, parts), parts)
+    reader = read_back(tmp_path / "signed.jpg")
+    assert reader.get_validation_state() == "Valid"
+    (parent,) = reader.get_active_manifest()["ingredients"]
+    assert (parent["title"], parent["relationship"]) == (source, "parentOf")
+
+
+def test_a_capture_manifest_with_location_stays_out_of_the_chain(tmp_path: Path) -> None:
+    story = write_story(tmp_path / "story", """
+        headline: Located
+        media:
+          - {id: shot, file: shot.jpg, caption: A shot, credit: Ann, alt: Shapes}
+        """)
+    make_photo(story / "shot.jpg", (64, 48))
+    sign_as_camera(story / "shot.jpg", tmp_path / "camera", {"label": "stds.exif", "data": {
+        "@context": {"exif": "http://ns.adobe.com/exif/1.0/"}, "exif:GPSLatitude": "50,27.0N",
+        "exif:GPSLongitude": "30,31.0E", "exif:BodySerialNumber": "SN-4711"}})
+    creds = make_credentials(tmp_path / "creds")
+    env = {ENV_CERT: str(creds.chain), ENV_KEY: str(creds.key)}
+    proc = run_cli("check", str(story), env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert ("shot.jpg carries Content Credentials of its own holding location or device data (exif:BodySerialNumber, "
+            "exif:GPSLatitude, exif:GPSLongitude)") in proc.stderr
+    proc = run_cli("build", str(story), "--out", str(tmp_path / "dist"), "--no-cache", env=env)
+    assert proc.returncode == 0, proc.stderr
+    thumb = tmp_path / "dist" / "located" / "media" / "shot" / "thumb.jpg"
+    reader = read_back(thumb)
+    (parent,) = reader.get_active_manifest()["ingredients"]
+    assert parent["title"] == "shot.jpg" and "active_manifest" not in parent
+    assert b"GPSLatitude" not in thumb.read_bytes() and b"SN-4711" not in thumb.read_bytes()

@@ -30,11 +30,14 @@ class Ingredient:
     label: str
     path: Path
     relationship: str  # "parentOf" (the one source) or "componentOf" (a photo placed in a composition)
+    # Read by c2pa, so a manifest of its own (a camera's) stays in the chain; False: named only, as for a
+    # source whose own manifest holds location or device data, which never leaves by default.
+    read: bool = True
 
     def definition(self) -> dict:
         """Describe the ingredient as c2pa's Builder takes it."""
-        entry = {"title": self.path.name, "relationship": self.relationship, "label": self.label}
-        return entry if media_type(self.path) in READABLE_TYPES else {**entry, "format": media_type(self.path)}
+        return {"title": self.path.name, "format": media_type(self.path), "relationship": self.relationship,
+                "label": self.label}
 
 
 def media_type(path: Path) -> str:

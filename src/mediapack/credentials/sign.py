@@ -21,6 +21,7 @@ from ..files import file_digest
 from ..model import PHOTO, BuiltMedia, Rendition
 from .manifest import Ingredient, definition, ingredients
 from .signer import Signing, SigningSetup
+from .verify import private_credentials
 
 if TYPE_CHECKING:
     from ..context import BuildContext
@@ -47,7 +48,8 @@ def sign_media(ctx: BuildContext, media: list[BuiltMedia]) -> list[BuiltMedia]:
             result = []
             for built in media:
                 ctx.workers.check()
-                parts = ingredients(ctx.story, built, photos)
+                parts = tuple(replace(p, read=private_credentials(p.path) is None)
+                              for p in ingredients(ctx.story, built, photos))
                 signed = tuple(_signed(ctx, signing, built, r, parts, scratch) if is_signed_kind(r) else r
                                for r in built.renditions)
                 result.append(replace(built, renditions=signed))
@@ -62,7 +64,7 @@ def _signed(ctx: BuildContext, signing: Signing, built: BuiltMedia, rendition: R
     """Replace a rendition's file by its signed copy, fetched from the cache or signed now; return it."""
     path, setup = ctx.staging / rendition.path, ctx.signing
     manifest = definition(built, rendition, parts)
-    key = signature_key(file_digest(path), setup, manifest, [file_digest(p.path) for p in parts])
+    key = signature_key(file_digest(path), setup, manifest, [(file_digest(p.path), p.read) for p in parts])
     copy = scratch / path.name
     if ctx.cache.fetch(key, scratch, rendition.path.parent) is None:
         try:
@@ -75,7 +77,8 @@ def _signed(ctx: BuildContext, signing: Signing, built: BuiltMedia, rendition: R
     return replace(rendition, size_bytes=path.stat().st_size, signed_by=setup.signer)
 
 
-def signature_key(unsigned_digest: str, setup: SigningSetup, manifest: dict, sources: list[str]) -> str:
+def signature_key(unsigned_digest: str, setup: SigningSetup, manifest: dict, sources: list[tuple[str, bool]]
+                  ) -> str:
     """Return the cache key of a signed file: the bytes signed, by whom, saying what, about which sources."""
     from importlib.metadata import version
 

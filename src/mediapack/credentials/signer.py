@@ -65,7 +65,7 @@ class Signing:
 
     def _sign(self, unsigned: Path, target: Path, manifest: dict, parts: tuple[Ingredient, ...], *,
               read: bool) -> None:
-        streamed = [p for p in parts if read and media_type(p.path) in READABLE_TYPES]
+        streamed = [p for p in parts if read and p.read and media_type(p.path) in READABLE_TYPES]
         named = [p.definition() for p in parts if p not in streamed]
         with ExitStack() as files:
             builder = files.enter_context(self.c2pa.Builder({**manifest, "ingredients": named}, self.context))

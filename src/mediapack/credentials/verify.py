@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 SIGNED_SUFFIXES = frozenset({".jpg", ".jpeg", ".webp", ".avif", ".mp4", ".m4a"})
 _UNTRUSTED = "signingCredential.untrusted"  # reported as "not trusted", not as a failure
+# Words in the names of assertion fields that carry where a picture was taken or which device took it.
+_PRIVATE_FIELDS = ("gps", "latitude", "longitude", "location", "serial", "owner")
 
 
 @dataclass(frozen=True)
@@ -154,3 +156,35 @@ def signed_in_manifest(folder: Path) -> set[str]:
     hrefs = [t.get("href", "") for a in manifest.get("associations", []) if isinstance(a, dict)
              for t in a.get("trustIndicators", []) if isinstance(t, dict)]
     return {"media/" + h.split("/media/", 1)[1] if "/media/" in h else h for h in hrefs if isinstance(h, str)}
+
+
+def private_credentials(path: Path) -> str | None:
+    """Name the location or device fields a source's own Content Credentials hold (a camera's), or None."""
+    import c2pa  # only when signing
+
+    try:
+        with path.open("rb") as stream:
+            reader = c2pa.Reader.try_create(media_type(path), stream)
+            if reader is None:
+                return None
+            with reader:
+                store = json.loads(reader.json())
+    except (OSError, ValueError, c2pa.C2paError):
+        return None  # no manifest c2pa can read: nothing of it would travel
+    found: set[str] = set()
+
+    def walk(value: object) -> None:
+        if isinstance(value, dict):
+            found.update(k for k in value if any(word in str(k).lower() for word in _PRIVATE_FIELDS))
+            for inner in value.values():
+                walk(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                walk(inner)
+
+    for manifest in store.get("manifests", {}).values():
+        for assertion in manifest.get("assertions", []):
+            if any(word in str(assertion.get("label", "")).lower() for word in _PRIVATE_FIELDS):
+                found.add(str(assertion["label"]))
+            walk(assertion.get("data"))
+    return ", ".join(sorted(found)[:5]) or None
