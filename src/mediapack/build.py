@@ -24,6 +24,7 @@ from .stages import (
     in_story_order,
     loop_animations,
     package_originals,
+    package_streams,
     title_links,
     write_story_files,
     write_story_packages,
@@ -57,6 +58,7 @@ def build(folder: Path, out_dir: Path, settings: Settings, options: BuildOptions
                                options.base_url, checked.signing)
             with PhotoRenders(ctx) as photos:  # in the worker pool, while videos encode here
                 media = encode_media(ctx)  # videos and audio, one at a time
+                media = package_streams(ctx, media)  # [video] hls: HLS of each ladder, by stream copy
                 media = cut_social(ctx, media)  # compose.social: 9:16 and 1:1 cuts of each video
                 media = in_story_order(ctx, photos.results().values(), media)
             # The originals, sanitised of location and device data in the pool while the rest is written.

@@ -71,10 +71,11 @@ class BuildContext:
         """Return the staging folder of an item's renditions, ``media/<id>``."""
         return self.staging / rendition_dir(media_id)
 
-    def cached(self, key: str, media_id: str) -> CacheEntry | None:
-        """Copy a cache entry's files into the item's staging folder and return it; None on a miss."""
-        return self.cache.fetch(key, self.media_dir(media_id), rendition_dir(media_id))
+    def cached(self, key: str, media_id: str, folder: str = "") -> CacheEntry | None:
+        """Copy a cache entry's files into the item's staging folder (or a ``folder`` in it) and return it;
+        None on a miss."""
+        return self.cache.fetch(key, self.media_dir(media_id) / folder, rendition_dir(media_id) / folder)
 
-    def keep(self, key: str, media_id: str, entry: CacheEntry) -> None:
-        """Save the files of an entry just made from the item's staging folder into the cache."""
-        self.cache.store(key, self.media_dir(media_id), entry)
+    def keep(self, key: str, media_id: str, entry: CacheEntry, folder: str = "") -> None:
+        """Save the files of an entry just made from the item's staging folder (or a ``folder`` in it)."""
+        self.cache.store(key, self.media_dir(media_id) / folder, entry)

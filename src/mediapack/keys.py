@@ -12,7 +12,7 @@ from .compose.specs import slideshow_spec, social_spec
 from .files import file_digest, plain
 from .model import PHOTO, BuiltMedia, ComposeRequest, MediaInfo, MediaItem, Story
 from .photo.resample import RESAMPLER
-from .settings import Settings, without_limits
+from .settings import Settings, encoding_spec, without_limits
 
 if TYPE_CHECKING:
     from .ffmpeg import FFmpeg
@@ -26,8 +26,9 @@ if TYPE_CHECKING:
 # slideshow share compose/encode.py, clips.py and text.py: a change there bumps "composition" and "social".
 # composition 2, social 2: right-to-left text shaped and right-aligned, in Vazirmatn; ZWNJ kept; names listed
 # as the story's language lists them.
+# hls 1: the ladder's rungs as fMP4 HLS by stream copy (video/hls.py), in entries of their own.
 ALGORITHM_VERSION = {"photo": 5, "video": 3, "audio": 2, "composition": 2, "social": 2, "animation": 1,
-                     "original": 1}
+                     "original": 1, "hls": 1}
 # Photo formats whose credit metadata is spliced in after encoding (AVIF gets it from the encoder).
 _SPLICED_FORMATS = frozenset({"jpg", "webp"})
 SPLICED_TYPES = frozenset({"image/jpeg", "image/webp"})
@@ -52,9 +53,15 @@ def social_key(story: Story, item: MediaItem, info: MediaInfo, settings: Setting
     return rendition_key("social", file_digest(story.folder / item.file), spec)
 
 
+def hls_key(story: Story, item: MediaItem, info: MediaInfo, settings: Settings, ff: FFmpeg) -> str:
+    """Return the key of a video's HLS: what made its ladder, and the language its playlists and tracks name."""
+    spec = (_media_spec(story, item, info, settings, ff), story.language)
+    return rendition_key("hls", file_digest(story.folder / item.file), spec)
+
+
 def animation_key(story: Story, item: MediaItem, settings: Settings, ff: FFmpeg) -> str:
     """Return the key of an animated photo's looping MP4: its bytes, the x264 settings, ffmpeg's version."""
-    spec = (without_limits(settings.video), settings.ffmpeg.threads, settings.photos.max_pixels, ff.version)
+    spec = (encoding_spec(settings.video), settings.ffmpeg.threads, settings.photos.max_pixels, ff.version)
     return rendition_key("animation", file_digest(story.folder / item.file), spec)
 
 
@@ -81,5 +88,5 @@ def _media_spec(story: Story, item: MediaItem, info: MediaInfo, settings: Settin
             spec = (spec, item.caption, item.credit, item.creator, item.copyright, item.alt)
         return spec
     subtitles = file_digest(story.folder / item.subtitles) if item.subtitles else None
-    video = without_limits(settings.video)
+    video = encoding_spec(settings.video)
     return (video, settings.ffmpeg.threads, item.poster_at, subtitles, ff.version if ff else None)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+from .files import plain
 from .rules import between, bitrate, did_you_mean, http_url, one_of, setting, uri_prefix
 
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
@@ -93,6 +94,9 @@ class VideoSettings:
     loudness: bool = False
     # Integrated LUFS when loudness is on; -16 suits the web.
     loudness_target: float = setting(-16.0, between(-70, -5, " LUFS"))
+    # HLS (fMP4) of the ladder by stream copy beside the MP4s, in media/<id>/hls/ (video/hls.py): seconds of
+    # packaging, no encode. false: not made, and the output is what it was before HLS existed.
+    hls: bool = True
     # Limits for untrusted sources (audio too): beyond them a file is refused, not encoded.
     max_pixels: int = 8192 * 4320  # displayed width x height: 8K
     max_duration: float = 4 * 3600.0  # seconds
@@ -213,6 +217,14 @@ class Settings:
 LIMITS = ("photos.max_pixels", "photos.max_bytes", "video.max_pixels", "video.max_duration", "video.max_bytes",
           "ffmpeg.timeout", "ffmpeg.timeout_per_second")
 _Limited = TypeVar("_Limited", "PhotoSettings", "VideoSettings")
+
+
+def encoding_spec(video: VideoSettings) -> dict[str, Any]:
+    """Return the video settings that shape encoded bytes, for cache keys: no limits, and not ``hls``, so
+    switching HLS on or off re-encodes nothing (and keys stay those of the settings before it existed)."""
+    spec = plain(without_limits(video))
+    del spec["hls"]
+    return spec
 
 
 def without_limits(settings: _Limited) -> _Limited:

@@ -18,6 +18,7 @@ from .keys import (
     SPLICED_TYPES,
     animation_key,
     credit_is_spliced,
+    hls_key,
     media_key,
     rendition_key,
     slideshow_key,
@@ -28,14 +29,16 @@ from .model import PHOTO, VIDEO, BuiltMedia, MediaInfo, MediaItem, Rendition
 from .photo.credit import splice_credit
 from .photo.renditions import make_photo_renditions
 from .publish.body import Body
-from .publish.labels import link_title
+from .publish.labels import language_name, link_title
 from .publish.manifest import make_manifest, write_manifest
 from .publish.originals import ED_NOTE, SANITISER_VERSION, sanitise, sanitise_photo, unsanitisable
 from .publish.packages import write_packages, zip_timestamp
 from .publish.page import write_article
 from .story.compose_request import SLIDESHOW
 from .video.animation import can_loop, make_animation
+from .video.hls import HLS_DIR, package_hls
 from .video.ladder import package_audio, transcode_video
+from .video.outputs import MP4
 from .video.tags import mp4_tags, tag_mp4
 
 ORIGINALS = "originals"  # the folder of the story's own files inside a package
@@ -122,6 +125,30 @@ def encode_media(ctx: BuildContext) -> list[BuiltMedia]:
     return media
 
 
+def package_streams(ctx: BuildContext, media: list[BuiltMedia]) -> list[BuiltMedia]:
+    """Add HLS of each video's ladder, by stream copy, when ``[video] hls`` is on (from the cache if unchanged).
+
+    It runs on the ladder as encoded (and cached), before the MP4s are tagged, so a caption edit leaves
+    it cached; only its master playlist joins the renditions (the manifest and the page name it).
+    """
+    if not ctx.settings.video.hls:
+        return media
+    result = []
+    for built in media:
+        if built.info.kind == VIDEO:
+            rungs = [r for r in built.renditions if r.role == "rendition" and r.content_type == MP4]
+            captions = next((r for r in built.renditions if r.role == "captions"), None)
+            key = hls_key(ctx.story, built.item, built.info, ctx.settings, ctx.ff)
+            files, cached = _cached_or_made(
+                ctx, key, built.item.id, f"HLS {built.item.id}",
+                lambda progress, rungs=rungs, captions=captions: package_hls(
+                    rungs, captions, ctx.staging, ctx.story.language, language_name(ctx.story.language),
+                    ctx.settings, ctx.ff, on_progress=progress), folder=HLS_DIR)
+            built = replace(built, renditions=(*built.renditions, files[0]), from_cache=built.from_cache + bool(cached))
+        result.append(built)
+    return result
+
+
 def cut_social(ctx: BuildContext, media: list[BuiltMedia]) -> list[BuiltMedia]:
     """Add 9:16 and 1:1 social cuts to each video when the story asks (from the cache if unchanged)."""
     request = ctx.story.compose
@@ -164,11 +191,11 @@ def in_story_order(ctx: BuildContext, *parts: Iterable[BuiltMedia]) -> list[Buil
 
 
 def _cached_or_made(ctx: BuildContext, key: str, media_id: str, label: str,
-                    make: Callable[[Callable[[float], None]], tuple[Rendition, ...]]
+                    make: Callable[[Callable[[float], None]], tuple[Rendition, ...]], folder: str = ""
                     ) -> tuple[tuple[Rendition, ...], int]:
-    """Fetch renditions from the cache, or make them in a worker slot with progress; return them and
-    how many came from the cache."""
-    if (hit := ctx.cached(key, media_id)) is not None:
+    """Fetch renditions from the cache (into the item's folder, or a ``folder`` in it), or make them in a
+    worker slot with progress; return them and how many came from the cache."""
+    if (hit := ctx.cached(key, media_id, folder)) is not None:
         return hit.renditions, len(hit.renditions)
     ctx.workers.check()
     progress = ctx.reporter.task(f"{ctx.story.slug}: {label}")
@@ -180,7 +207,7 @@ def _cached_or_made(ctx: BuildContext, key: str, media_id: str, label: str,
     with ctx.workers.slot():
         renditions = tuple(make(on_progress))
     progress(1.0)
-    ctx.keep(key, media_id, CacheEntry(renditions, None))
+    ctx.keep(key, media_id, CacheEntry(renditions, None), folder)
     return renditions, 0
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from ..ffmpeg import FFmpeg
 from ..files import file_digest
 from ..model import BuiltMedia, ComposeRequest, MediaItem, Story
-from ..settings import Settings, without_limits
+from ..settings import Settings, encoding_spec
 from .fonts import ARABIC_BOLD, ARABIC_REGULAR, BOLD, REGULAR, font_file
 
 
@@ -32,7 +32,7 @@ def social_spec(item: MediaItem, story_folder: Path, settings: Settings, ff: FFm
 
 def _common_spec(settings: Settings, ff: FFmpeg) -> dict:
     fonts = [file_digest(font_file(name)) for name in (REGULAR, BOLD, ARABIC_REGULAR, ARABIC_BOLD)]
-    return {"video": without_limits(settings.video), "threads": settings.ffmpeg.threads, "ffmpeg": ff.version,
+    return {"video": encoding_spec(settings.video), "threads": settings.ffmpeg.threads, "ffmpeg": ff.version,
             "fonts": fonts}
 
 

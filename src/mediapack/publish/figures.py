@@ -80,9 +80,13 @@ def _player(story: Story, built: BuiltMedia, href) -> dict:
                   None) or poster_of(built)
     captions = next((r for r in built.renditions if r.role == "captions"), None)
     top = playable[0] if playable else None
+    # A browser that streams HLS natively takes the master; the others skip to the MP4s.
+    streams = [r for r in built.renditions if r.role == "stream"]
     return {
-        "sources": [{"src": href(r), "type": r.content_type.split(";")[0], "media": media}
-                    for r, media in zip(playable, rung_media(playable), strict=True)],
+        # The master for every viewport (HLS adapts by itself), then the MP4s, each under its media query.
+        "sources": [{"src": href(r), "type": r.content_type.split(";")[0], "media": None} for r in streams]
+        + [{"src": href(r), "type": r.content_type.split(";")[0], "media": media}
+           for r, media in zip(playable, rung_media(playable), strict=True)],
         "portrait": bool(top and top.width and top.height and top.height > top.width),
         "poster": href(poster) if poster else None,
         "width": top.width if top else None,

@@ -32,6 +32,7 @@ FORMAT_NAMES = {
     "audio/ogg": "Ogg",
     "audio/flac": "FLAC",
     "text/vtt": "WebVTT",
+    "application/vnd.apple.mpegurl": "HLS",
     "application/x-subrip": "SRT",
     "application/zip": "ZIP",
     "application/json": "JSON",
