@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from dataclasses import fields, replace
 from pathlib import Path
@@ -24,6 +25,7 @@ from .settings import (
 )
 
 CONFIG_NAME = "mediapack.toml"
+_RUNG_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 MAX_CONFIG_BYTES = 1_000_000
 # Zero would refuse every file or time every run out (timeout_per_second may be 0: a fixed timeout).
 _POSITIVE = {"max_pixels", "max_bytes", "max_duration", "timeout"}
@@ -256,6 +258,10 @@ def _parse_ladder(value: Any, path: Path, findings: Findings) -> tuple[VideoRung
         if name in RESERVED_VIDEO_NAMES or name.startswith("social-"):
             findings.error(path, where, f"{name!r} names another rendition (the poster, sprite, captions...); "
                            "choose another name, such as 720p")
+            continue
+        if not _RUNG_NAME.fullmatch(name):  # it names files: <name>.mp4, and in HLS <name>-%05d.m4s
+            findings.error(path, where, "a rung's name may hold only letters, digits, '-', '_' and '.' "
+                           "(not first), such as 720p")
             continue
         if not isinstance(spec, dict):
             findings.error(path, where, "must be a table with height, maxrate and bufsize")

@@ -174,8 +174,9 @@ def _micros(block: dict[str, str]) -> int | None:
 
 def run(ff: FFmpeg, args: Sequence[str], *, timeout: float, source: Path | None = None,
         duration: float | None = None, on_progress: Callable[[float], None] | None = None,
-        chunks: Iterable[bytes] | None = None) -> str:
-    """Run ffmpeg with ``args`` (feeding ``chunks`` to its stdin if given); enforce ``timeout``; return stderr."""
+        chunks: Iterable[bytes] | None = None, cwd: Path | None = None) -> str:
+    """Run ffmpeg with ``args`` (feeding ``chunks`` to its stdin if given) in ``cwd``; enforce ``timeout``;
+    return stderr."""
     where = str(source) if source is not None else "ffmpeg"
     argv = [str(ff.path), *GLOBAL_ARGS, *args]
     log.debug("running %s%s", shlex.join(argv), " <chunks" if chunks is not None else "")
@@ -184,7 +185,7 @@ def run(ff: FFmpeg, args: Sequence[str], *, timeout: float, source: Path | None 
     stop, failures, writer = threading.Event(), [], None
     try:
         with deferred():  # a signal between starting ffmpeg and holding it in ``proc`` would orphan it
-            proc = _start(ff, argv, piped=chunks is not None)
+            proc = _start(ff, argv, piped=chunks is not None, cwd=cwd)
         fractions: queue.SimpleQueue[float] = queue.SimpleQueue()
         threads = [threading.Thread(target=_read_progress, args=(proc.stdout, duration, fractions), daemon=True),
                    threading.Thread(target=_read_lines, args=(proc.stderr, stderr), daemon=True)]
@@ -220,10 +221,10 @@ def run(ff: FFmpeg, args: Sequence[str], *, timeout: float, source: Path | None 
     return text
 
 
-def _start(ff: FFmpeg, argv: list[str], *, piped: bool) -> subprocess.Popen:
+def _start(ff: FFmpeg, argv: list[str], *, piped: bool, cwd: Path | None = None) -> subprocess.Popen:
     """Start ffmpeg in a session of its own, so its whole process group can be killed, children included."""
     try:
-        return subprocess.Popen(argv, stdin=subprocess.PIPE if piped else subprocess.DEVNULL,
+        return subprocess.Popen(argv, stdin=subprocess.PIPE if piped else subprocess.DEVNULL, cwd=cwd,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     except OSError as exc:
         raise EnvironmentProblem(single_line(f"{ff.path}: cannot start ffmpeg: {exc}")) from None

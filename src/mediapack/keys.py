@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .compose.specs import slideshow_spec, social_spec
@@ -53,10 +54,12 @@ def social_key(story: Story, item: MediaItem, info: MediaInfo, settings: Setting
     return rendition_key("social", file_digest(story.folder / item.file), spec)
 
 
-def hls_key(story: Story, item: MediaItem, info: MediaInfo, settings: Settings, ff: FFmpeg) -> str:
-    """Return the key of a video's HLS: what made its ladder, and the language its playlists and tracks name."""
-    spec = (_media_spec(story, item, info, settings, ff), story.language)
-    return rendition_key("hls", file_digest(story.folder / item.file), spec)
+def hls_key(rungs: Sequence[Path], captions: bool, language: str, settings: Settings, ff: FFmpeg) -> str:
+    """Return the key of a video's HLS: the bytes of the rungs it is cut from (however they were made),
+    the keyframe interval its segments follow, whether it has captions, the language it names, ffmpeg."""
+    spec = {"rungs": [(path.name, file_digest(path)) for path in rungs], "captions": captions,
+            "keyframe_seconds": settings.video.keyframe_seconds, "language": language, "ffmpeg": ff.version}
+    return rendition_key("hls", "", spec)
 
 
 def animation_key(story: Story, item: MediaItem, settings: Settings, ff: FFmpeg) -> str:

@@ -138,7 +138,8 @@ def package_streams(ctx: BuildContext, media: list[BuiltMedia]) -> list[BuiltMed
         if built.info.kind == VIDEO:
             rungs = [r for r in built.renditions if r.role == "rendition" and r.content_type == MP4]
             captions = next((r for r in built.renditions if r.role == "captions"), None)
-            key = hls_key(ctx.story, built.item, built.info, ctx.settings, ctx.ff)
+            key = hls_key([ctx.staging / r.path for r in rungs], captions is not None, ctx.story.language,
+                          ctx.settings, ctx.ff)
             files, cached = _cached_or_made(
                 ctx, key, built.item.id, f"HLS {built.item.id}",
                 lambda progress, rungs=rungs, captions=captions: package_hls(

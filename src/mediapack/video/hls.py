@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..errors import BuildError, single_line
-from ..ffmpeg import FFmpeg, file_arg, input_args, run
+from ..ffmpeg import FFmpeg, input_args, run
 from ..files import write_atomic
 from ..model import Rendition
 from ..settings import Settings
@@ -42,22 +42,21 @@ def segment_seconds(keyframe_seconds: float) -> float:
     return keyframe_seconds * max(1, math.floor(TARGET_SECONDS / keyframe_seconds + 1e-9))
 
 
-def build_hls_args(rungs: Sequence[tuple[str, Path]], folder: Path, seconds: float, language: str, *,
-                   audio: bool) -> list[str]:
-    """Return argv for one ffmpeg run that segments each rung's video, and the first rung's audio, as HLS."""
+def build_hls_args(rungs: Sequence[tuple[str, Path]], seconds: float, language: str, *, audio: bool) -> list[str]:
+    """Return argv for one ffmpeg run, in the HLS folder, that segments each rung's video and the first
+    rung's audio. Its outputs are named relative to that folder: the hls muxer reads a segment name as a
+    pattern, and a '%' in the folder's own path (which it cannot escape) would be read as part of one."""
     args: list[str] = []
     for _, path in rungs:
         args += input_args(path, fmt="mov")
     outputs = [(f"{index}:v:0", name) for index, (name, _) in enumerate(rungs)]
     outputs += [("0:a:0", _AUDIO)] if audio else []
-    # The segment name is a pattern: a '%' in the folder's own name must stay a '%'.
-    pattern = file_arg(folder).replace("%", "%%")
     for stream, name in outputs:
         args += ["-map", stream, "-c", "copy", "-map_metadata", "-1", "-map_chapters", "-1",
                  "-metadata:s:0", f"language={language}", "-fflags", "+bitexact",
                  "-f", "hls", "-hls_segment_type", "fmp4", "-hls_time", f"{seconds:g}", "-hls_playlist_type", "vod",
                  "-hls_flags", "independent_segments", "-hls_fmp4_init_filename", f"{name}-init.mp4",
-                 "-hls_segment_filename", f"{pattern}/{name}-%05d.m4s", file_arg(folder / f"{name}.m3u8")]
+                 "-hls_segment_filename", f"{name}-%05d.m4s", f"file:{name}.m3u8"]
     return args
 
 
@@ -71,10 +70,11 @@ def package_hls(rungs: Sequence[Rendition], captions: Rendition | None, out_root
     folder.mkdir(parents=True, exist_ok=True)
     duration = ranked[0].duration or 0.0
     audio = ranked[0].audio_codec is not None
-    args = build_hls_args([(r.name, out_root / r.path) for r in ranked], folder,
+    args = build_hls_args([(r.name, out_root / r.path) for r in ranked],
                           segment_seconds(settings.video.keyframe_seconds), track_language(language), audio=audio)
     timeout = settings.ffmpeg.timeout + settings.ffmpeg.timeout_per_second * duration
-    run(ff, args, timeout=timeout, source=out_root / ranked[0].path, duration=duration, on_progress=on_progress)
+    run(ff, args, timeout=timeout, source=out_root / ranked[0].path, duration=duration, on_progress=on_progress,
+        cwd=folder)
     variants = [_variant(folder, r) for r in ranked]
     sound = subtitles = None
     if audio:
