@@ -104,6 +104,11 @@ def test_mp4s_say_what_they_are_who_made_them_and_their_language(built: Path) ->
         with open(rung, "rb") as handle:  # +faststart: the index before the data
             head = handle.read(1 << 16)
         assert head.find(b"moov") < head.find(b"mdat") or b"mdat" not in head, rung.name
+    inits = sorted((built / "media" / "clip" / "hls").glob("*-init.mp4"))  # the HLS video and audio tracks
+    assert [p.name for p in inits] == ["240p-init.mp4", "audio-init.mp4"]
+    for init in inits:
+        tags = exiftool(init)
+        assert {value for key, value in tags.items() if key.endswith(":MediaLanguageCode")} == {"fra"}, init.name
 
 
 def test_json_ld_and_ninjs_carry_the_licence(built: Path) -> None:
