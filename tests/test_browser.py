@@ -227,7 +227,11 @@ def test_screenshots_at_desktop_and_phone_width_and_in_print(visit: dict) -> Non
 
 def test_no_console_errors_failed_requests_or_requests_elsewhere(visit: dict) -> None:
     log = visit["log"]
-    assert log["errors"] == [] and log["failed"] == [] and log["foreign"] == []
+    # Chromium's HLS player may cancel a segment download it has read enough of (it probes the first
+    # segment, then fetches it again to play): the player's choice, not a failure. Anything else counts.
+    cancelled = f"{visit['site']}media/clip/hls/"
+    failed = [f for f in log["failed"] if not (f.startswith(cancelled) and f.endswith(".m4s: net::ERR_ABORTED"))]
+    assert log["errors"] == [] and failed == [] and log["foreign"] == []
     assert all(url.startswith(visit["site"]) for url in log["requests"])
     assert visit["site"] + "media/clip/captions.vtt" in log["requests"]
 
