@@ -84,7 +84,9 @@ def read_page(browser: Browser, url: str) -> tuple[Page, dict]:
             direction: getComputedStyle(article).direction,
             downloads: getComputedStyle(document.querySelector('.mediapack-downloads')).direction,
             heading: document.querySelector('#mediapack-downloads-heading').textContent,
-            intros: [...document.querySelectorAll('.mediapack-download-group > p:not([class])')].map(p => p.textContent),
+            // the lead-in before each item's main download: "To download the video file click here:"
+            intros: [...document.querySelectorAll('.mediapack-download-group p')].filter(p => p.querySelector('a'))
+                .map(p => p.firstChild.textContent.trim()),
             byline: document.querySelector('.byline').textContent,
             date: document.querySelector('time').textContent,
             credit: credit.textContent,
@@ -112,7 +114,7 @@ def test_a_persian_story_reads_right_to_left_in_persian_and_in_tehran_time(brows
         assert seen["date"] == "۲۰ ژوئن ۲۰۲۶،\u200f ۹:۳۰ +۰۳:۳۰ گرینویچ"  # 09:30 as written, not 06:00 UTC
         assert seen["credit"] == "عکس: Gent Shkullaku/AFP" and seen["creditAfterLabel"]
         # A 640x427 photo gets "small" at its own size; its size in Persian digits and CLDR's unit.
-        assert re.fullmatch("کوچک JPEG · ۶۴۰×۴۲۷ · [۰-۹]+ kB", seen["links"][0]), seen["links"]
+        assert re.fullmatch(r"bazgasht-boat-small\.jpg · ۶۴۰×۴۲۷ · [۰-۹]+ kB", seen["links"][0]), seen["links"]
         assert any("۰:۰۱" in link for link in seen["links"]), seen["links"]  # the clip's length, Persian digits
         track = page.evaluate("(() => { const t = document.querySelector('track');"
                               " return [t.srclang, t.label]; })()")
@@ -142,6 +144,6 @@ def test_a_french_story_reads_left_to_right_in_french_at_paris_time(browser: Bro
         assert seen["byline"] == "Par Anne Martin et Bo Durand"
         assert seen["date"] == "20 juin 2026, 09:30 UTC+02:00"  # 07:30Z in [page] timezone = "Europe/Paris"
         assert seen["credit"] == "Photo\u00a0: Gent Shkullaku/AFP" and seen["creditAfterLabel"]
-        assert any(link.startswith("Petit format JPEG") and "ko" in link for link in seen["links"]), seen["links"]
+        assert re.fullmatch(r"bac-boat-small\.jpg · 640×427 · \d+\sko", seen["links"][0]), seen["links"]
     finally:
         page.context.close()

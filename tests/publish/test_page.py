@@ -305,12 +305,13 @@ def test_output_is_byte_identical_across_runs_and_holds_no_temp_files(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["index.html", "embed.html", "article.txt", "manifest.json"])
-def test_golden_output(tmp_path, name):
-    story, media, packages = sample(caption=HOSTILE)
+@pytest.mark.parametrize("language", ["en", "fa"])  # fa: right to left, in tests/golden/fa/
+def test_golden_output(tmp_path, name, language):
+    story, media, packages = sample(caption=HOSTILE) if language == "en" else persian_sample()
     manifest = manifest_of(story, media, packages, None)
     write_article(tmp_path, story, media, manifest, render_body(story, media, None), None)
     actual = manifest_json(manifest) if name == "manifest.json" else (tmp_path / name).read_bytes()
-    golden = GOLDEN / name
+    golden = GOLDEN / name if language == "en" else GOLDEN / language / name
     if UPDATE_GOLDEN:
         golden.write_bytes(actual)
     assert actual == golden.read_bytes(), f"{name} differs from {golden}; see the comment at the top to update"
@@ -347,19 +348,6 @@ def persian_sample():
     return story, media, tuple(replace(p, title=link_title(p, words)) for p in packages)
 
 
-@pytest.mark.parametrize("name", ["index.html", "embed.html", "article.txt", "manifest.json"])
-def test_golden_output_right_to_left(tmp_path, name):
-    story, media, packages = persian_sample()
-    manifest = manifest_of(story, media, packages, None)
-    write_article(tmp_path, story, media, manifest, render_body(story, media, None), None)
-    actual = manifest_json(manifest) if name == "manifest.json" else (tmp_path / name).read_bytes()
-    golden = GOLDEN / "fa" / name
-    if UPDATE_GOLDEN:
-        golden.parent.mkdir(exist_ok=True)
-        golden.write_bytes(actual)
-    assert actual == golden.read_bytes(), f"{name} differs from {golden}; see the comment at the top to update"
-
-
 def test_a_persian_page_is_right_to_left_in_persian_words_digits_and_time(tmp_path):
     story, media, packages = persian_sample()
     manifest = manifest_of(story, media, packages, None)
@@ -373,7 +361,8 @@ def test_a_persian_page_is_right_to_left_in_persian_words_digits_and_time(tmp_pa
     block = downloads_section(html)
     assert 'lang="fa" dir="rtl"' in block and ">دریافت فایل‌ها</h2>" in block
     assert "برای دریافت فایل ویدیو اینجا کلیک کنید:" in block and "برای دریافت عکس اینجا کلیک کنید:" in block
-    assert "بزرگ JPEG ·" in block and "۲۰۴۸×۱۳۶۵ ·" in block and "۶۴۰ kB" in block and "بستهٔ وب ZIP" in block
+    assert "· ۲۰۴۸×۱۳۶۵</span>" in block and "· ۶۴۰ kB</span>" in block and "· ۰:۱۵</span>" in block
+    assert "اندازه‌ها و فایل‌های دیگر (۴)" in block
     (track,) = page.find("track")
     assert (track["srclang"], track["label"]) == ("fa", "فارسی")  # from clip.fa.srt
     assert "<title>دریافت فایل‌ها: بازگشت کشتی بندر</title>" in read(tmp_path, "embed.html")
