@@ -63,6 +63,10 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     (base / "mediapack.toml").write_text('[page]\ntimezone = "Europe/Paris"\n', encoding="utf-8")
     build_story(base, "bazgasht", PERSIAN, video=True)
     build_story(base, "awda", ARABIC)
+    # The French desk words one label its own way, in the story folder's mediapack.toml.
+    (base / "bac").mkdir()
+    (base / "bac" / "mediapack.toml").write_text('[page.labels]\nphoto_intro = "La photo en haute définition :"\n',
+                                               encoding="utf-8")
     build_story(base, "bac", FRENCH)
     server = serve(QuietHandler, base / "dist")
     try:
@@ -140,7 +144,7 @@ def test_a_french_story_reads_left_to_right_in_french_at_paris_time(browser: Bro
     try:
         assert seen["direction"] == "ltr" and seen["headingSide"] == "left"
         assert seen["heading"] == "Téléchargements"
-        assert seen["intros"][0] == "Pour télécharger la photo, cliquez ici\u00a0:"
+        assert seen["intros"][0] == "La photo en haute définition :"  # [page.labels] over the catalogue
         assert seen["byline"] == "Par Anne Martin et Bo Durand"
         assert seen["date"] == "20 juin 2026, 09:30 UTC+02:00"  # 07:30Z in [page] timezone = "Europe/Paris"
         assert seen["credit"] == "Photo\u00a0: Gent Shkullaku/AFP" and seen["creditAfterLabel"]
