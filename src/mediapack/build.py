@@ -11,6 +11,7 @@ from .context import BuildContext, BuildOptions, Reporter
 from .credentials.sign import sign_media
 from .ffmpeg import locate_ffmpeg
 from .model import BuildResult
+from .originals_stage import Originals
 from .publish.body import render_body
 from .publish.checksums import write_checksums
 from .records import check_owner, record_build
@@ -23,7 +24,6 @@ from .stages import (
     encode_media,
     in_story_order,
     loop_animations,
-    package_originals,
     package_streams,
     title_links,
     write_story_files,
@@ -56,13 +56,13 @@ def build(folder: Path, out_dir: Path, settings: Settings, options: BuildOptions
             cache = RenditionCache(options.cache_dir)
             ctx = BuildContext(story, checked.infos, settings, staging, ff, cache, reporter, workers,
                                options.base_url, checked.signing)
-            with PhotoRenders(ctx) as photos:  # in the worker pool, while videos encode here
-                media = encode_media(ctx)  # videos and audio, one at a time
-                media = package_streams(ctx, media)  # [video] hls: HLS of each ladder, by stream copy
-                media = cut_social(ctx, media)  # compose.social: 9:16 and 1:1 cuts of each video
-                media = in_story_order(ctx, photos.results().values(), media)
-            # The originals, sanitised of location and device data in the pool while the rest is written.
-            with package_originals(ctx, media) as originals:
+            # The originals go into the pool behind the photos, sanitised of location and device data.
+            with Originals(ctx) as originals:
+                with PhotoRenders(ctx, originals) as photos:  # in the worker pool, while videos encode here
+                    media = encode_media(ctx)  # videos and audio, one at a time
+                    media = package_streams(ctx, media)  # [video] hls: HLS of each ladder, by stream copy
+                    media = cut_social(ctx, media)  # compose.social: 9:16 and 1:1 cuts of each video
+                    media = in_story_order(ctx, photos.results().values(), media)
                 media = loop_animations(ctx, media)  # a looping MP4 of each animated GIF, WebP or PNG
                 media += compose_slideshow(ctx, media)  # compose.slideshow: made from the photos
                 media = credit_files(ctx, media)  # caption, credit and rights into every file, no re-encode
@@ -71,7 +71,7 @@ def build(folder: Path, out_dir: Path, settings: Settings, options: BuildOptions
                 body = render_body(story, media, options.base_url, ctx.words)
                 # Inside the zips the page and manifest list no packages: a package cannot describe its size.
                 write_story_files(ctx, media, (), body)
-                packages = write_story_packages(ctx, originals())
+                packages = write_story_packages(ctx, originals.ready(media))
             write_story_files(ctx, media, packages, body)
             write_checksums(staging)
             workers.check()

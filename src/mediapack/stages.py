@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, wait
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Self
@@ -13,25 +11,24 @@ from typing import Self
 from .cache import CacheEntry
 from .context import BuildContext
 from .errors import BuildError, InputError, Problem, single_line
-from .files import file_digest, remember_digest
 from .keys import (
     SPLICED_TYPES,
     animation_key,
     credit_is_spliced,
     hls_key,
     media_key,
-    rendition_key,
     slideshow_key,
     social_key,
     without_credit,
 )
 from .model import PHOTO, VIDEO, BuiltMedia, MediaInfo, MediaItem, Rendition
+from .originals_stage import Originals
 from .photo.credit import splice_credit
 from .photo.renditions import make_photo_renditions
 from .publish.body import Body
 from .publish.labels import language_name, link_title
 from .publish.manifest import make_manifest, write_manifest
-from .publish.originals import ED_NOTE, SANITISER_VERSION, sanitise, sanitise_photo, unsanitisable
+from .publish.originals import ED_NOTE
 from .publish.packages import write_packages, zip_timestamp
 from .publish.page import write_article
 from .story.compose_request import SLIDESHOW
@@ -41,20 +38,20 @@ from .video.ladder import package_audio, transcode_video
 from .video.outputs import MP4
 from .video.tags import mp4_tags, tag_mp4
 
-ORIGINALS = "originals"  # the folder of the story's own files inside a package
 _CREDITED_ROLES = frozenset({"rendition", "poster", "thumbnails"})  # what pictures of an item are
 
 
 class PhotoRenders:
     """The story's photos: fetched from the cache, or rendering in the worker pool while the block runs.
 
-    On entry every photo is submitted (with --jobs 1 it renders there and then); ``results()`` waits
-    for them. Leaving the block with an error cancels the photos not started and waits for the others,
+    On entry every photo is submitted (with --jobs 1 it renders there and then), then its original
+    is queued behind them; ``results()`` waits for the renders. Leaving the block with an error cancels the photos not started and waits for the others,
     so none writes into a staging folder being removed.
     """
 
-    def __init__(self, ctx: BuildContext):
+    def __init__(self, ctx: BuildContext, originals: Originals):
         self.ctx = ctx
+        self.originals = originals
         self.done: dict[str, BuiltMedia] = {}
         self.pending: dict[str, tuple[Future, str, Callable[[float], None]]] = {}
 
@@ -75,6 +72,9 @@ class PhotoRenders:
                 future = ctx.workers.submit(ctx.source(item), make_photo_renditions, bare, ctx.source(item),
                                             ctx.staging, ctx.settings.photos)
                 self.pending[item_id] = (future, key, progress)
+            for item_id, info in ctx.infos.items():
+                if info.kind == PHOTO:
+                    self.originals.start(ctx.story.item(item_id), info)
         except BaseException:
             self._abandon()
             raise
@@ -275,69 +275,6 @@ def write_story_files(ctx: BuildContext, media: Sequence[BuiltMedia], packages: 
     write_article(ctx.staging, ctx.story, media, manifest, body, ctx.base_url, ctx.words)
 
 
-@contextmanager
-def package_originals(ctx: BuildContext, media: Sequence[BuiltMedia]) -> Iterator[Callable[[], list[tuple[Path, str]]]]:
-    """Start readying the originals the packages take (sanitised unless set otherwise); yield a wait for them.
-
-    The photos are sanitised in the worker pool while the caller goes on (writing the page), and the
-    wait returns each (file, name in the zip). A sanitised copy is cached like a rendition; without a
-    cache it is made in a hidden folder beside the staging one, removed at the end (or by the next
-    build, if this one dies).
-    """
-    originals = [m for m in media if not m.composed]
-    if ctx.settings.originals != "sanitised":
-        chosen = ([] if ctx.settings.originals == "none" else
-                  [(ctx.source(m.item), f"{ORIGINALS}/{m.item.file.as_posix()}") for m in originals])
-        yield lambda: chosen
-        return
-    scratch = ctx.staging.with_name(ctx.staging.name + "-originals")
-    scratch.mkdir(exist_ok=True)
-    try:
-        chosen, made = [], []
-        for built in originals:
-            if unsanitisable(built.info, ctx.source(built.item)):
-                continue  # left out: check warned
-            path, key, making = _sanitised(ctx, built, scratch)
-            chosen.append((path, f"{ORIGINALS}/{built.item.file.as_posix()}"))
-            made += [(path, key, making)] if making is not None else []
-
-        def ready() -> list[tuple[Path, str]]:
-            while made:
-                path, key, making = made.pop(0)
-                if (digest := ctx.workers.result(making)) is not None:
-                    remember_digest(path, digest)
-                entry = replace(_ORIGINAL, path=Path(path.name), size_bytes=path.stat().st_size)
-                ctx.cache.store(key, path.parent, CacheEntry((entry,), None))
-            return chosen
-
-        try:
-            yield ready
-        finally:
-            for _, _, making in made:  # the build stopped early: let no worker write into a removed folder
-                making.cancel() or wait([making])
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-
-
-_ORIGINAL = Rendition(name="original", path=Path("original"), content_type="application/octet-stream",
-                      size_bytes=0, role="original")
-
-
-def _sanitised(ctx: BuildContext, built: BuiltMedia, scratch: Path) -> tuple[Path, str, Future | None]:
-    """Say where an original's sanitised copy is, its cache key, and (unless cached) the future making it."""
-    source = ctx.source(built.item)
-    name = "original" + source.suffix.lower()  # an entry is shared by every file of the same bytes
-    key = rendition_key("original", file_digest(source), SANITISER_VERSION)
-    folder = scratch / built.item.id
-    if ctx.cache.fetch(key, folder, Path(".")) is not None:
-        return folder / name, key, None
-    folder.mkdir(parents=True, exist_ok=True)
-    if built.info.kind == PHOTO:  # 24 MP: the stage takes 0.4 s for twelve, in two workers
-        return folder / name, key, ctx.workers.submit(source, sanitise_photo, source, built.info, folder / name)
-    sanitise(source, built.info, folder / name, ctx.settings, ctx.ff)  # ffmpeg: a stream copy, here
-    done: Future = Future()
-    done.set_result(None)
-    return folder / name, key, done
 def write_story_packages(ctx: BuildContext, originals: list[tuple[Path, str]]) -> tuple[Rendition, ...]:
     """Write one zip per package profile, the story's own files under originals/; return them titled."""
     ctx.workers.check()

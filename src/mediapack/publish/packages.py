@@ -8,6 +8,7 @@ import os
 import shutil
 import zipfile
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from functools import lru_cache
@@ -167,12 +168,11 @@ def write_packages(
     folder = out_root / PACKAGES_DIR
     folder.mkdir(parents=True, exist_ok=True)
     digests: dict[Path | bytes, str] = {}  # profiles share files: hash each one once
-    made = []
+    planned = []
     for profile in profiles:
         file_name = f"{slug}-{profile.name}.zip"
         if "/" in file_name or arcname_problem(file_name):
             raise InputError(f"{file_name!r}: not a usable package file name (check slug, profile)")
-        target = folder / file_name
         try:
             entries: list[tuple[str, Path | bytes]] = list(select_entries(out_root, originals, profile))
             own = dict(entries).get(MANIFEST)
@@ -184,16 +184,29 @@ def write_packages(
                     digests[source] = hashlib.sha256(source).hexdigest()
                 elif source not in digests:
                     digests[source] = file_digest(source)
-            sums = format_sums((name, digests[src]) for name, src in entries).encode("utf-8")
-            with atomic_writer(target) as handle:
-                _write_zip(handle, entries, sums, date_time)
         except OSError as exc:
-            where = exc.filename or target
-            raise BuildError(
-                f"{where}: cannot write package {file_name}: {exc.strerror or exc}"
-            ) from exc
-        href, size = Path(PACKAGES_DIR, file_name), target.stat().st_size
-        made.append(Rendition(profile.name, href, "application/zip", size, role="package"))
-    return tuple(made)
+            raise _cannot_write(exc, folder / file_name) from exc
+        sums = format_sums((name, digests[src]) for name, src in entries).encode("utf-8")
+        planned.append((profile.name, folder / file_name, entries, sums))
+    # The zips are written side by side: copying, CRC and hashing release the GIL, and the photo pool is
+    # idle by now (twelve 24 MP photos: the stage took 0.11 s one after the other, on one core).
+    with ThreadPoolExecutor(min(len(planned), 4) or 1, thread_name_prefix="zip") as pool:
+        written = list(pool.map(lambda plan: _write_package(*plan, date_time), planned))
+    return tuple(written)
 
 
+def _cannot_write(exc: OSError, target: Path) -> BuildError:
+    return BuildError(f"{exc.filename or target}: cannot write package {target.name}: {exc.strerror or exc}")
+
+
+def _write_package(name: str, target: Path, entries: list[tuple[str, Path | bytes]], sums: bytes,
+                   date_time: tuple) -> Rendition:
+    """Write one zip atomically and hash it while its bytes are still cached; return it as a rendition."""
+    try:
+        with atomic_writer(target) as handle:
+            _write_zip(handle, entries, sums, date_time)
+        file_digest(target)  # remembered: SHA256SUMS does not read the zip again
+    except OSError as exc:
+        raise _cannot_write(exc, target) from exc
+    return Rendition(name, Path(PACKAGES_DIR, target.name), "application/zip", target.stat().st_size,
+                     role="package")
