@@ -33,3 +33,24 @@ def test_the_default_is_a_slot_for_every_cpu_this_process_may_use() -> None:
 
     with Workers() as workers:
         assert workers.jobs == len(os.sched_getaffinity(0))
+
+
+def test_queued_work_returns_at_once_and_hands_on_results_and_errors() -> None:
+    with Workers(jobs=2) as workers:
+        held = [workers.submit(Path("busy.jpg"), pow, 2, 10) for _ in range(2)]  # every slot taken for now
+        queued = [workers.queue(Path(f"{n}.jpg"), abs, -n) for n in range(6)]
+        failing = workers.queue(Path("bad.jpg"), int, "x")
+        assert [workers.result(f) for f in held] == [1024, 1024]
+        assert [workers.result(f) for f in queued] == [0, 1, 2, 3, 4, 5]
+        with pytest.raises(ValueError):
+            workers.result(failing)
+
+
+def test_queued_work_after_a_cancel_stops_the_run_cleanly() -> None:
+    from mediapack.signals import Interrupted
+
+    with Workers(jobs=2) as workers:
+        workers.result(workers.submit(Path("warm.jpg"), abs, -1))
+        workers.cancel()
+        with pytest.raises(Interrupted):
+            workers.result(workers.queue(Path("late.jpg"), abs, -1))

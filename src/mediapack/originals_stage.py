@@ -24,9 +24,9 @@ _ORIGINAL = Rendition(name="original", path=Path("original"), content_type="appl
 class Originals:
     """Ready the originals the packages take (sanitised unless set otherwise), starting as early as asked.
 
-    ``start`` queues a photo's sanitising in the worker pool: called right after the photos are
-    submitted, the copies are made while the pool would otherwise idle at the end of the renders and
-    while the page is written (twelve 24 MP photos: 0.25 s of work that used to run after the renders).
+    ``start`` queues a photo's sanitising in the worker pool without waiting for a slot: called right
+    after the photos are submitted, the copies are made as the renders finish and while the page is
+    written (twelve 24 MP photos: 0.25 s of work that used to run after the renders, on their own).
     ``ready`` starts the rest (videos: an ffmpeg stream copy, here) and returns each (file, name in
     the zip). A sanitised copy is cached like a rendition; without a cache it is made in a hidden
     folder beside the staging one, removed on leaving (or by the next build, if this one dies).
@@ -69,7 +69,7 @@ class Originals:
             return
         folder.mkdir(parents=True, exist_ok=True)
         if info.kind == PHOTO:  # 24 MP: 20 ms each, in the pool
-            making = ctx.workers.submit(source, sanitise_photo, source, info, folder / name)
+            making = ctx.workers.queue(source, sanitise_photo, source, info, folder / name)
         else:
             sanitise(source, info, folder / name, ctx.settings, ctx.ff)  # ffmpeg: a stream copy, here
             making = Future()

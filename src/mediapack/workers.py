@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from queue import SimpleQueue
 from typing import Any, Self
 
 from .errors import BuildError
@@ -33,6 +34,8 @@ class Workers:
         self._pool: ProcessPoolExecutor | None = None
         self._pool_lock = threading.Lock()
         self._closed = False
+        self._queued: SimpleQueue = SimpleQueue()  # work for the feeder thread, see queue()
+        self._feeder: threading.Thread | None = None
 
     def warm(self) -> None:
         """Start the process pool now, in the background, while the story is checked (if there is a pool).
@@ -122,6 +125,36 @@ class Workers:
         future.label = label
         return future
 
+    def queue(self, label: object, fn: Callable[..., Any], *args: Any) -> Future:
+        """Like ``submit``, but return at once: a feeder thread waits for the slot, in the order queued.
+
+        For work nobody waits on soon (an original's sanitised copy): the caller goes on writing while
+        the pool finishes the photos and then takes these. With no pool it runs here and now.
+        """
+        if self._start_pool() is None:
+            return self.submit(label, fn, *args)
+        outer: Future = Future()
+        outer.label = label
+        with self._pool_lock:
+            if self._feeder is None:
+                self._feeder = threading.Thread(target=self._feed, name="feed-workers", daemon=True)
+                self._feeder.start()
+        self._queued.put((outer, label, fn, args))
+        return outer
+
+    def _feed(self) -> None:
+        """Submit queued work as slots free up, passing each outcome on to the caller's future."""
+        while True:
+            outer, label, fn, args = self._queued.get()
+            if not outer.set_running_or_notify_cancel():
+                continue  # cancelled while it waited
+            try:
+                inner = self.submit(label, fn, *args)
+            except BaseException as exc:  # noqa: BLE001 - a cancelled run or a broken pool, handed on
+                outer.set_exception(exc)
+                continue
+            inner.add_done_callback(lambda done, outer=outer: _pass_on(done, outer))
+
     def result(self, future: Future) -> Any:
         """Wait for a submitted step; cancellation raises Interrupted, a dead worker a BuildError."""
         try:
@@ -149,6 +182,16 @@ def available_cpus() -> int:
 
 def _ready() -> None:
     """Do nothing in a worker: submitted at start so the pool is warm when the first photo arrives."""
+
+
+def _pass_on(done: Future, outer: Future) -> None:
+    """Give ``outer`` the outcome of the pool's future ``done``."""
+    if done.cancelled():
+        outer.set_exception(CancelledError())
+    elif (exc := done.exception()) is not None:
+        outer.set_exception(exc)
+    else:
+        outer.set_result(done.result())
 
 
 def _worker_died(label: object) -> BuildError:
