@@ -12,8 +12,10 @@ from signing_certificates import make_credentials
 
 from conftest import run_cli, write_story
 from mediapack.config import load_settings
+from mediapack.context import BuildOptions
 from mediapack.credentials.setup import ENV_CERT, ENV_KEY, signing_setup
 from mediapack.errors import ConfigError
+from mediapack.records import environment
 from mediapack.settings import Settings, SigningSettings
 
 
@@ -138,3 +140,22 @@ def test_check_refuses_a_set_up_the_build_would_refuse(tmp_path: Path) -> None:
     proc = run_cli("check", str(story), env={ENV_CERT: str(creds.chain), ENV_KEY: str(creds.key)})
     assert proc.returncode == 2
     assert f"error: {ENV_CERT} ({creds.chain}): C2PA refuses to sign with it" in proc.stderr
+
+
+def test_another_certificate_makes_an_unchanged_story_out_of_date(tmp_path: Path, creds,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    options, out = BuildOptions(), tmp_path / "dist"
+    unsigned = environment(Settings(), options, out)
+    monkeypatch.setenv(ENV_CERT, str(creds.chain))
+    monkeypatch.setenv(ENV_KEY, str(creds.key))
+    signed = environment(Settings(), options, out)
+    other = make_credentials(tmp_path / "other")
+    monkeypatch.setenv(ENV_CERT, str(other.chain))
+    monkeypatch.setenv(ENV_KEY, str(other.key))
+    assert len({unsigned, signed, environment(Settings(), options, out)}) == 3
+
+
+def test_doctor_names_a_broken_set_up_and_fails(tmp_path: Path, creds) -> None:
+    proc = run_cli("doctor", cwd=tmp_path, env={ENV_CERT: str(creds.chain)})
+    assert proc.returncode == 3
+    assert f"signing:  PROBLEM - {ENV_KEY}: is not set, but {ENV_CERT} is" in proc.stdout

@@ -20,6 +20,7 @@ from mediapack import __version__
 from mediapack.credentials.manifest import PARENT, Ingredient, definition
 from mediapack.credentials.setup import ENV_CERT, ENV_KEY, signing_setup
 from mediapack.credentials.signer import Signing
+from mediapack.credentials.verify import signed_in_manifest
 from mediapack.model import PHOTO, BuiltMedia, MediaInfo, MediaItem, Rendition
 from mediapack.publish.checksums import CHECKSUMS
 from mediapack.settings import Settings, SigningSettings
@@ -161,6 +162,27 @@ def test_a_tampered_file_fails_verify_even_with_its_checksum_updated(signed: dic
     assert proc.returncode == 4
     assert "media/one/small.jpg: Content Credentials INVALID, signed by Example News (Signing desk): " \
            "assertion.dataHash.mismatch" in proc.stderr
+
+
+def test_a_file_listed_as_signed_without_credentials_fails_verify(signed: dict, tmp_path: Path) -> None:
+    copy = shutil.copytree(signed["root"], tmp_path / SLUG)
+    victim = copy / "media" / "clip" / "poster.jpg"
+    Image.open(victim).save(victim)  # re-saved: the manifest is gone, the picture the same
+    sums = (copy / CHECKSUMS).read_text()
+    old = next(line for line in sums.splitlines() if line.endswith("media/clip/poster.jpg"))
+    digest = hashlib.sha256(victim.read_bytes()).hexdigest()
+    (copy / CHECKSUMS).write_text(sums.replace(old, f"{digest}  media/clip/poster.jpg"))
+    proc = run_cli("verify", str(copy))
+    assert proc.returncode == 4
+    assert "media/clip/poster.jpg: manifest.json says it was signed, but it holds no Content Credentials" \
+        in proc.stderr
+
+
+def test_signed_files_are_found_in_a_manifest_with_absolute_links(tmp_path: Path) -> None:
+    (tmp_path / "manifest.json").write_text(json.dumps({"associations": [{"trustIndicators": [
+        {"role": "https://c2pa.org", "href": "https://media.example.org/stories/ferry/media/crew/large.jpg"},
+        {"role": "https://c2pa.org", "href": "media/crew/small.webp"}]}]}))
+    assert signed_in_manifest(tmp_path) == {"media/crew/large.jpg", "media/crew/small.webp"}
 
 
 def test_a_rebuild_is_byte_identical(signed: dict, tmp_path: Path) -> None:
