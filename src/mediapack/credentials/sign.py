@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 from dataclasses import replace
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 SIGNED_TYPES = frozenset({"image/jpeg", "image/webp", "image/avif", "video/mp4", "audio/mp4"})
 SIGNED_ROLES = frozenset({"rendition", "poster", "thumbnails", "animation"})
 SIGNATURE_VERSION = 1  # bump when what a signature holds changes: old cached signatures then miss
+
+
 def is_signed_kind(rendition: Rendition) -> bool:
     """Whether a rendition is one the build signs: a picture or MP4 shown or downloaded, not a caption file."""
     return rendition.content_type.split(";")[0] in SIGNED_TYPES and rendition.role in SIGNED_ROLES
@@ -80,10 +83,15 @@ def _signed(ctx: BuildContext, signing: Signing, built: BuiltMedia, rendition: R
 def signature_key(unsigned_digest: str, setup: SigningSetup, manifest: dict, sources: list[tuple[str, bool]]
                   ) -> str:
     """Return the cache key of a signed file: the bytes signed, by whom, saying what, about which sources."""
-    from importlib.metadata import version
-
     payload = {"kind": "signature", "version": SIGNATURE_VERSION, "unsigned": unsigned_digest,
                "certificate": setup.fingerprint, "chain": hashlib.sha256(setup.chain).hexdigest(),
                "alg": setup.alg, "timestamp": setup.timestamp_url, "manifest": manifest, "sources": sources,
-               "c2pa": version("c2pa-python")}
+               "c2pa": _c2pa_version()}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+@cache
+def _c2pa_version() -> str:
+    from importlib.metadata import version
+
+    return version("c2pa-python")  # another c2pa may write other bytes: its signatures are other entries
