@@ -182,7 +182,11 @@ def test_the_master_is_in_the_manifest_the_page_the_web_package_and_headers_not_
 
 def test_hls_false_makes_none_and_changes_nothing_else(built: dict[str, Path], tmp_path: Path) -> None:
     story = make_story(tmp_path / "story", "[video]\nhls = false\n")
-    off, on = build(story, tmp_path / "out", "--no-cache"), built["again"]
+    # With the cache the story was built into with HLS on: switching it off re-encodes nothing.
+    proc = run_cli("build", str(story), "--out", str(tmp_path / "out"), "--json", "--cache",
+                   str(built["fresh"].parent.parent / "cache"))
+    assert proc.returncode == 0 and json.loads(proc.stdout)["stories"][0]["built"] == 0, proc.stderr
+    off, on = tmp_path / "out" / SLUG, built["again"]
     files = sorted(p.relative_to(off).as_posix() for p in off.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(on).as_posix() for p in on.rglob("*") if p.is_file() and "/hls/" not in
                            p.as_posix())
@@ -196,6 +200,21 @@ def test_hls_false_makes_none_and_changes_nothing_else(built: dict[str, Path], t
         else:
             assert b"m3u8" not in data and b"mpegurl" not in data, name
     assert b"m3u8" not in (off.parent / "_headers").read_bytes()
+
+
+def test_a_silent_video_gets_hls_without_an_audio_group(tmp_path: Path) -> None:
+    story = tmp_path / "story"
+    make_video(story / "clip.mp4", seconds=3.0, size=(160, 90), audio=False)
+    write_story(story, """
+        headline: Streams
+        media:
+          - {id: clip, file: clip.mp4, caption: Silent, credit: Example}
+        """)
+    hls = build(story, tmp_path / "out", "--no-cache") / "media" / "clip" / "hls"
+    assert sorted(p.name for p in hls.iterdir()) == ["90p-00000.m4s", "90p-init.mp4", "90p.m3u8", "master.m3u8"]
+    master = (hls / "master.m3u8").read_text(encoding="utf-8")
+    assert "#EXT-X-MEDIA" not in master and "AUDIO=" not in master
+    assert stream_inf(master)[0]["CODECS"] == f'"{avc_codec(hls / "90p-init.mp4")}"'
 
 
 def test_an_hls_setting_that_is_not_a_boolean_is_refused(tmp_path: Path) -> None:
