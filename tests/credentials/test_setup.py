@@ -159,3 +159,11 @@ def test_doctor_names_a_broken_set_up_and_fails(tmp_path: Path, creds) -> None:
     proc = run_cli("doctor", cwd=tmp_path, env={ENV_CERT: str(creds.chain)})
     assert proc.returncode == 3
     assert f"signing:  PROBLEM - {ENV_KEY}: is not set, but {ENV_CERT} is" in proc.stdout
+
+
+def test_a_timestamp_url_from_the_environment_must_be_http(monkeypatch: pytest.MonkeyPatch, creds) -> None:
+    monkeypatch.setenv(ENV_CERT, str(creds.chain))
+    monkeypatch.setenv(ENV_KEY, str(creds.key))
+    monkeypatch.setenv("MEDIAPACK_C2PA_TSA_URL", "ftp://tsa.example.org")
+    (problem,) = problems_of(Settings())
+    assert problem.startswith("MEDIAPACK_C2PA_TSA_URL: ") and "ftp://tsa.example.org" in problem

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError, Findings, Problem, single_line
+from ..rules import http_url
 from .signer import SigningSetup
 
 if TYPE_CHECKING:
@@ -55,7 +56,8 @@ def signing_setup(settings: Settings) -> tuple[SigningSetup | None, tuple[Proble
 
 
 def signing_identity(settings: Settings) -> str:
-    """Digest who would sign (the certificate as given, the timestamp URL) without parsing or reading keys."""
+    """Digest who would sign (the certificate as given, the timestamp URL) without parsing anything; the key
+    goes into no digest."""
     chosen = _chosen(settings, Findings())
     if chosen is None:
         return ""
@@ -87,6 +89,9 @@ def _chosen(settings: Settings, findings: Findings) -> tuple[_Pem, _Pem, str | N
         origin = "the environment"
         values = (os.environ.get(ENV_CERT, ""), ENV_CERT), (os.environ.get(ENV_KEY, ""), ENV_KEY)
         timestamp = os.environ.get(ENV_TIMESTAMP) or None
+        if timestamp and (problem := http_url(timestamp)):
+            findings.error(None, ENV_TIMESTAMP, problem)
+            return None
     if not any(value for value, _ in values):
         return None
     missing = [name for value, name in values if not value]
@@ -102,7 +107,7 @@ def _chosen(settings: Settings, findings: Findings) -> tuple[_Pem, _Pem, str | N
 
 
 def _setting_origin(settings: Settings) -> str:
-    return str(settings.sources[-1]) if settings.sources else "mediapack.toml"
+    return ", ".join(str(p) for p in settings.sources) or "mediapack.toml"  # [signing] is in one of them
 
 
 def _read(value: str, where: str, findings: Findings) -> _Pem | None:
