@@ -175,7 +175,8 @@ def test_every_download_link_answers_with_the_manifests_size(visit: dict) -> Non
                     received: (await r.arrayBuffer()).byteLength};
         }))""")
     # Photo one (800x600) gets medium at its own size; two (400x500) small at its own: sizes are capped.
-    assert len(answers) == 12 and {a["href"] for a in answers} >= {
+    # One, the lead, also has its 16:9, 4:3, 1:1 and share crops.
+    assert len(answers) == 16 and {a["href"] for a in answers} >= {
         "media/one/medium.jpg", "media/one/small.jpg", "media/two/small.jpg", "media/clip/240p.mp4", "media/clip/poster.jpg", "media/clip/captions.vtt",
         f"packages/{SLUG}-web.zip", f"packages/{SLUG}-full.zip"}
     for answer in answers:

@@ -153,6 +153,9 @@ def mixed_story(folder: Path, caption: str = "A harbour") -> Path:
     return folder
 
 
+POSTER_CROPS = 3  # 16:9, 4:3 and 1:1 crops of the video's poster (the photo leads, so it has no share image)
+
+
 @pytest.fixture(scope="module")
 def warm(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """A mixed story built once (cold) into a cache that the tests below rebuild against."""
@@ -178,7 +181,8 @@ def test_a_cold_build_makes_everything_and_a_warm_one_nothing(warm: dict, tmp_pa
 def test_a_photo_setting_change_re_encodes_only_the_photo(warm: dict, tmp_path: Path) -> None:
     settings = replace(FAST, photos=replace(FAST.photos, jpeg_quality=70))
     result = build(warm["story"], tmp_path / "out", settings, BuildOptions(cache_dir=warm["base"] / "cache"))
-    assert (result.built, result.cached) == (warm["counts"]["p"], warm["counts"]["v"])
+    # The video's poster crops are JPEGs at the photos' quality too; its ladder, poster and sprite stay cached.
+    assert (result.built, result.cached) == (warm["counts"]["p"] + POSTER_CROPS, warm["counts"]["v"] - POSTER_CROPS)
 
 
 def test_a_video_ladder_change_re_encodes_only_the_video(warm: dict, tmp_path: Path) -> None:
@@ -193,8 +197,10 @@ def test_a_video_ladder_change_re_encodes_only_the_video(warm: dict, tmp_path: P
 def test_an_algorithm_version_bump_invalidates_only_its_kind(warm: dict, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setitem(keys_module.ALGORITHM_VERSION, "video", keys_module.ALGORITHM_VERSION["video"] + 1)
     result = build(warm["story"], tmp_path / "out", FAST, BuildOptions(cache_dir=warm["base"] / "cache"))
-    # The HLS is keyed on the rungs' bytes, which the same encode gave again: it stays cached (its master).
-    assert (result.built, result.cached) == (warm["counts"]["v"] - 1, warm["counts"]["p"] + 1)
+    # The HLS is keyed on the rungs' bytes, which the same encode gave again: it stays cached (its master);
+    # so are the poster's crops, keyed by its bytes.
+    assert (result.built, result.cached) == (warm["counts"]["v"] - 1 - POSTER_CROPS,
+                                             warm["counts"]["p"] + 1 + POSTER_CROPS)
     monkeypatch.setitem(keys_module.ALGORITHM_VERSION, "hls", keys_module.ALGORITHM_VERSION["hls"] + 1)
     result = build(warm["story"], tmp_path / "out", FAST, BuildOptions(cache_dir=warm["base"] / "cache"))
     assert (result.built, result.cached) == (1, warm["counts"]["p"] + warm["counts"]["v"] - 1)

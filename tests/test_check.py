@@ -259,7 +259,8 @@ def test_sizes_above_the_photo_give_every_format_they_ask_for(tmp_path: Path) ->
     proc = run_cli("build", str(tmp_path), "--out", str(tmp_path / "out"))
     assert proc.returncode == 0, proc.stderr
     folder = tmp_path / "out" / "tall" / "media" / "t"
-    assert sorted(p.name for p in folder.iterdir()) == ["small.jpg", "square.jpg", "xl.jpg", "xl.webp"]
+    assert sorted(p.name for p in folder.iterdir()) == ["crop-16x9.jpg", "crop-1x1.jpg", "crop-4x3.jpg", "share.jpg",
+                                                        "small.jpg", "square.jpg", "xl.jpg", "xl.webp"]
     from PIL import Image
 
     for name in ("xl.jpg", "xl.webp"):

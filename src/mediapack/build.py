@@ -20,6 +20,7 @@ from .stages import (
     PhotoRenders,
     compose_slideshow,
     credit_files,
+    crop_posters,
     cut_social,
     encode_media,
     in_story_order,
@@ -62,6 +63,7 @@ def build(folder: Path, out_dir: Path, settings: Settings, options: BuildOptions
                     media = encode_media(ctx)  # videos and audio, one at a time
                     media = package_streams(ctx, media)  # [video] hls: HLS of each ladder, by stream copy
                     media = cut_social(ctx, media)  # compose.social: 9:16 and 1:1 cuts of each video
+                    media = crop_posters(ctx, media)  # 16:9, 4:3, 1:1 (and share) crops of each poster
                     media = in_story_order(ctx, photos.results().values(), media)
                 media = loop_animations(ctx, media)  # a looping MP4 of each animated GIF, WebP or PNG
                 media += compose_slideshow(ctx, media)  # compose.slideshow: made from the photos

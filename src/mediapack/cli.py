@@ -155,7 +155,7 @@ def build_command(
         raise typer.Exit(code) from None
     finally:
         reporter.close()
-    if base_url is None and any(outcome.result for outcome in outcomes):
+    if base_url is None and any(o.result and not o.result.up_to_date for o in outcomes):
         # Once per run, after the stories; no story's warning, so --strict does not fail on it.
         warnings.append(SHARE_CARDS_NEED_BASE_URL)
         reporter.note(f"note: {SHARE_CARDS_NEED_BASE_URL}")

@@ -223,7 +223,8 @@ def _parse_sizes(value: Any, path: Path, findings: Findings) -> tuple[PhotoSize,
     sizes = []
     for name, spec in value.items():
         where = f"photos.sizes.{name}"
-        if name in RESERVED_PHOTO_NAMES or name.endswith(tuple(f"-{f}" for f in PHOTO_FORMATS)):
+        if (name in RESERVED_PHOTO_NAMES or name.startswith("crop-")
+                or name.endswith(tuple(f"-{f}" for f in PHOTO_FORMATS))):
             findings.error(path, where, f"{name!r} names another rendition; choose another name")
             continue
         if isinstance(spec, int) and not isinstance(spec, bool):
@@ -255,7 +256,7 @@ def _parse_ladder(value: Any, path: Path, findings: Findings) -> tuple[VideoRung
     rungs: list[VideoRung] = []
     for name, spec in value.items():
         where = f"video.ladder.{name}"
-        if name in RESERVED_VIDEO_NAMES or name.startswith("social-"):
+        if name in RESERVED_VIDEO_NAMES or name.startswith(("social-", "crop-")):
             findings.error(path, where, f"{name!r} names another rendition (the poster, sprite, captions...); "
                            "choose another name, such as 720p")
             continue

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from .compose.specs import slideshow_spec, social_spec
 from .files import file_digest, plain
 from .model import PHOTO, BuiltMedia, ComposeRequest, MediaInfo, MediaItem, Story
+from .photo.crops import Crop
 from .photo.resample import RESAMPLER
 from .settings import Settings, encoding_spec, without_limits
 
@@ -28,8 +29,9 @@ if TYPE_CHECKING:
 # composition 2, social 2: right-to-left text shaped and right-aligned, in Vazirmatn; ZWNJ kept; names listed
 # as the story's language lists them.
 # hls 1: the ladder's rungs as fMP4 HLS by stream copy (video/hls.py), in entries of their own.
-ALGORITHM_VERSION = {"photo": 5, "video": 3, "audio": 2, "composition": 2, "social": 2, "animation": 1,
-                     "original": 1, "hls": 1}
+# photo 6: the lead photo's crops, and focus: [x, y]. crop 1: a video poster's crops (photo/crops.py).
+ALGORITHM_VERSION = {"photo": 6, "video": 3, "audio": 2, "composition": 2, "social": 2, "animation": 1,
+                     "original": 1, "hls": 1, "crop": 1}
 # Photo formats whose credit metadata is spliced in after encoding (AVIF gets it from the encoder).
 _SPLICED_FORMATS = frozenset({"jpg", "webp"})
 SPLICED_TYPES = frozenset({"image/jpeg", "image/webp"})
@@ -42,10 +44,22 @@ def rendition_key(kind: str, source_digest: str, spec: Any) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def media_key(story: Story, item: MediaItem, info: MediaInfo, settings: Settings, ff: FFmpeg | None) -> str:
-    """Return an item's cache key: its source bytes, the settings that shape its files, the algorithm."""
+def media_key(story: Story, item: MediaItem, info: MediaInfo, settings: Settings, ff: FFmpeg | None,
+              crops: tuple[Crop, ...] = ()) -> str:
+    """Return an item's cache key: its source bytes, the settings that shape its files, the algorithm.
+
+    A photo's key also holds the crops it gets (the lead's) and its focus, which moves them.
+    """
     spec = _media_spec(story, item, info, settings, ff)
+    if info.kind == PHOTO:
+        spec = (spec, crops, item.focus)
     return rendition_key(info.kind, file_digest(story.folder / item.file), spec)
+
+
+def crop_key(picture: Path, item: MediaItem, crops: tuple[Crop, ...], settings: Settings) -> str:
+    """Return the key of a picture's crops (a video's poster, as made): its bytes, the crops, the focus."""
+    spec = (crops, item.focus, settings.photos.jpeg_quality, RESAMPLER)
+    return rendition_key("crop", file_digest(picture), spec)
 
 
 def social_key(story: Story, item: MediaItem, info: MediaInfo, settings: Settings, ff: FFmpeg) -> str:

@@ -14,9 +14,9 @@ X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium"
 H264_PROFILES = ("baseline", "main", "high")  # the 8-bit 4:2:0 profiles; renditions are yuv420p
 PHOTO_FORMATS = ("jpg", "webp", "avif")
 # Names a size or rung cannot take: the renditions beside them already have these file names.
-RESERVED_PHOTO_NAMES = frozenset({"square", "animation"})
+RESERVED_PHOTO_NAMES = frozenset({"square", "animation", "share"})  # and crop-*: the lead picture's crops
 RESERVED_VIDEO_NAMES = frozenset({"poster", "poster-webp", "thumbnails", "thumbnails-vtt", "captions", "audio",
-                                  "animation", "hls", "master"})
+                                  "animation", "hls", "master", "share"})
 AAC_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000)  # ffmpeg's AAC
 
 
@@ -49,6 +49,9 @@ class PhotoSettings:
         PhotoSize("thumb", 320, ("jpg", "webp")),
     )
     square: int = setting(300, between(0, 4096, " px"))  # edge of the square crop; 0 turns it off
+    # Width of the lead picture's 16:9, 4:3 and 1:1 crops (and each video poster's), where the source
+    # allows; Google asks for article images at least 1200 px wide. The share image is 1200x630 whatever it is.
+    crop_width: int = setting(1200, between(320, 4096, " px"))
     jpeg_quality: int = setting(85, between(1, 95))  # Pillow: above 95 only grows files
     webp_quality: int = setting(80, between(0, 100))
     avif_quality: int = setting(60, between(0, 100))

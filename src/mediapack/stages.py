@@ -15,16 +15,18 @@ from .keys import (
     SPLICED_TYPES,
     animation_key,
     credit_is_spliced,
+    crop_key,
     hls_key,
     media_key,
     slideshow_key,
     social_key,
     without_credit,
 )
-from .model import PHOTO, VIDEO, BuiltMedia, MediaInfo, MediaItem, Rendition
+from .model import PHOTO, VIDEO, BuiltMedia, MediaInfo, MediaItem, Rendition, lead_item_id
 from .originals_stage import Originals
 from .photo.credit import splice_credit
-from .photo.renditions import make_photo_renditions
+from .photo.crops import focus_pixel, lead_crops, ratio_crops
+from .photo.renditions import crop_picture, make_photo_renditions
 from .publish.body import Body
 from .publish.labels import language_name, link_title
 from .publish.manifest import make_manifest, write_manifest
@@ -38,7 +40,7 @@ from .video.ladder import package_audio, transcode_video
 from .video.outputs import MP4
 from .video.tags import mp4_tags, tag_mp4
 
-_CREDITED_ROLES = frozenset({"rendition", "poster", "thumbnails"})  # what pictures of an item are
+_CREDITED_ROLES = frozenset({"rendition", "poster", "thumbnails", "crop"})  # what pictures of an item are
 
 
 class PhotoRenders:
@@ -57,20 +59,22 @@ class PhotoRenders:
 
     def __enter__(self) -> Self:
         ctx = self.ctx
+        lead = lead_item_id(ctx.infos)  # the lead photo gets the crops platforms show
         try:
             for item_id, info in ctx.infos.items():
                 if info.kind != PHOTO:
                     continue
                 ctx.workers.check()
                 item = ctx.story.item(item_id)
-                key = media_key(ctx.story, item, info, ctx.settings, ctx.ff)
+                crops = lead_crops(ctx.settings.photos.crop_width) if item_id == lead else ()
+                key = media_key(ctx.story, item, info, ctx.settings, ctx.ff, crops)
                 if (hit := ctx.cached(key, item_id)) is not None:
                     self.done[item_id] = BuiltMedia(item, info, hit.renditions, hit.poi, len(hit.renditions))
                     continue
                 progress = ctx.reporter.task(f"{ctx.story.slug}: photo {item_id}")
                 bare = without_credit(item) if credit_is_spliced(ctx.settings) else item
                 future = ctx.workers.submit(ctx.source(item), make_photo_renditions, bare, ctx.source(item),
-                                            ctx.staging, ctx.settings.photos)
+                                            ctx.staging, ctx.settings.photos, crops)
                 self.pending[item_id] = (future, key, progress)
             for item_id, info in ctx.infos.items():
                 if info.kind == PHOTO:
@@ -166,6 +170,31 @@ def cut_social(ctx: BuildContext, media: list[BuiltMedia]) -> list[BuiltMedia]:
                                                built, ctx.story.folder, ctx.staging, ctx.settings, ctx.ff,
                                                on_progress=progress))
             built = replace(built, renditions=(*built.renditions, *cuts), from_cache=built.from_cache + cached)
+        result.append(built)
+    return result
+
+
+def crop_posters(ctx: BuildContext, media: list[BuiltMedia]) -> list[BuiltMedia]:
+    """Crop each video's poster to 16:9, 4:3 and 1:1 (the lead's to the share image too), from the cache if unchanged.
+
+    A video's ``focus`` becomes its focal point (ninjs ``poi``); without one the crops centre on the
+    poster's most detailed region.
+    """
+    lead = lead_item_id(ctx.infos)
+    result = []
+    for built in media:
+        poster = next((r for r in built.renditions if r.role == "poster" and r.content_type == "image/jpeg"), None)
+        if built.info.kind == VIDEO and not built.composed and poster is not None:
+            item, width = built.item, ctx.settings.photos.crop_width
+            crops = lead_crops(width) if item.id == lead else ratio_crops(width)
+            picture = ctx.staging / poster.path  # as encoded: its credit is spliced in later
+            made, cached = _cached_or_made(ctx, crop_key(picture, item, crops, ctx.settings), item.id,
+                                           f"crops {item.id}", lambda progress, item=item, picture=picture,
+                                           crops=crops: crop_picture(picture, item.id, item.focus, crops,
+                                                                     ctx.staging, ctx.settings.photos))
+            poi = focus_pixel(item.focus, (built.info.width, built.info.height)) if item.focus else built.poi
+            built = replace(built, renditions=(*built.renditions, *made), from_cache=built.from_cache + cached,
+                            poi=poi)
         result.append(built)
     return result
 

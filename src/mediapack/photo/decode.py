@@ -101,9 +101,12 @@ def frame_delays(path: Path, img: Image.Image) -> list[int]:
 
 
 
-def decode_srgb(source: Path, settings: PhotoSettings
-            ) -> tuple[Image.Image, Image.Transpose | None, tuple[int, int]]:
-    """Return sRGB pixels as stored (JPEG: drafted), the transpose to upright, and the upright size."""
+def decode_srgb(source: Path, settings: PhotoSettings, crop_width: int = 0
+                ) -> tuple[Image.Image, Image.Transpose | None, tuple[int, int]]:
+    """Return sRGB pixels as stored (JPEG: drafted), the transpose to upright, and the upright size.
+
+    ``crop_width``: crops that wide are made too, so the short side is decoded at least that long.
+    """
     try:
         img = _open(source, settings.max_pixels, _OPENERS)
     except UnidentifiedImageError:
@@ -113,7 +116,7 @@ def decode_srgb(source: Path, settings: PhotoSettings
         long_side, short_side = max(stored), min(stored)
         # The largest size that fits; the photo's own size when a size is above it (capped there).
         need_long = max((min(s.long_edge, long_side) for s in settings.sizes), default=long_side)
-        need_short = min(settings.square, short_side)
+        need_short = min(max(settings.square, crop_width), short_side)
         _load(source, img, _draft_size(stored, need_long, need_short))
         orientation = _orientation(img)
         rgb = to_srgb(source, img)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..files import utc_stamp
-from ..model import PHOTO, VIDEO, BuiltMedia, Publisher, Rendition, Story
+from ..model import PHOTO, VIDEO, BuiltMedia, Publisher, Rendition, Story, lead_item_id
 from .figures import poster_of
 from .labels import iso_duration
 from .links import href_for, story_uri
@@ -37,14 +37,17 @@ def make_jsonld(story: Story, media: Sequence[BuiltMedia], base_url: str | None)
     if story.publisher:  # from [publisher] in mediapack.toml; never guessed from the copyright line
         article["publisher"] = _organization(story.publisher)
     media = [b for b in media if not b.composed]
+    lead = lead_item_id({b.item.id: b.info for b in media})
+    # The lead picture in the three ratios Google shows articles in, then every photo whole.
+    crops = [_crop_object(b, r, href) for b in media if b.item.id == lead for r in _ratio_crops(b)]
     images = [_image_object(b, href) for b in media if b.info.kind == PHOTO]
     videos = [_video_object(story, b, href) for b in media if b.info.kind == VIDEO]
     images = [i for i in images if i]
     if not images:  # Google wants an article image: a video's poster stands in for missing photos
         images = [_poster_object(b, href) for b in media if b.info.kind == VIDEO]
         images = [i for i in images if i]
-    if images:
-        article["image"] = images
+    if crops or images:
+        article["image"] = crops + images
     if videos:
         article["video"] = videos
     return article
@@ -81,6 +84,18 @@ def _image_object(built: BuiltMedia, href) -> dict | None:
             "width": top.width, "height": top.height}
 
 
+def _ratio_crops(built: BuiltMedia) -> list[Rendition]:
+    """The 16:9, 4:3 and 1:1 crops of an item's picture (photo/crops.py), in that order."""
+    return [r for r in built.renditions if r.role == "crop" and r.name.startswith("crop-")]
+
+
+def _crop_object(built: BuiltMedia, crop: Rendition, href) -> dict:
+    item = built.item
+    return {"@type": "ImageObject", "contentUrl": href(crop), "url": href(crop),
+            **({"caption": item.caption} if item.caption else {}), **_credits(item),
+            "width": crop.width, "height": crop.height}
+
+
 def _poster_object(built: BuiltMedia, href) -> dict | None:
     poster = poster_of(built)
     if poster is None:
@@ -99,8 +114,9 @@ def _video_object(story: Story, built: BuiltMedia, href) -> dict:
     poster = poster_of(built)
     video = {"@type": "VideoObject", "name": item.caption or story.headline,
              "description": item.caption or item.alt or story.standfirst or story.headline}
-    if poster:
-        video["thumbnailUrl"] = href(poster)
+    thumbnails = [href(r) for r in ([poster] if poster else []) + _ratio_crops(built)]
+    if thumbnails:  # Google: thumbnails in several ratios let each surface pick its own
+        video["thumbnailUrl"] = thumbnails if len(thumbnails) > 1 else thumbnails[0]
     if story.published or story.updated:
         video["uploadDate"] = utc_stamp(story.published or story.updated)
     if built.info.duration:

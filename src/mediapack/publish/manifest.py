@@ -97,8 +97,10 @@ def _association(story: Story, built: BuiltMedia, base_url: str | None, words: W
         entry["copyrightNotice"] = item.copyright
     if terms := usage_terms(item, words):
         entry["usageTerms"] = terms
-    poi = built.poi if built.info.kind == PHOTO else None
-    entry["renditions"] = [rendition_entry(r, story.slug, base_url, poi, (built.info.width, built.info.height))
+    def poi(r: Rendition) -> tuple[int, int] | None:  # a video's focus marks its pictures (the poster)
+        return built.poi if built.info.kind == PHOTO or r.content_type.startswith("image/") else None
+
+    entry["renditions"] = [rendition_entry(r, story.slug, base_url, poi(r), (built.info.width, built.info.height))
                            for r in built.renditions]
     if signed := [r for r in built.renditions if r.signed_by]:
         entry["trustIndicators"] = [{"role": C2PA_ROLE, "title": f"Content Credentials signed by {r.signed_by}",

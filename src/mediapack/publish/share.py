@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from ..files import utc_stamp
 from ..model import PHOTO, VIDEO, BuiltMedia, Rendition, Story, lead_item_id
+from ..photo.crops import SHARE
 from .figures import poster_of
 from .links import href_for, story_uri
 
-SHARE_NAME = "share"  # the lead's 1200x630 share image (photo/crops.py)
 OG_VIDEO_LINES = 720  # og:video is the 720p MP4, or the nearest rung below (platforms play it inline)
 
 
@@ -91,7 +91,7 @@ def _lead(media: Sequence[BuiltMedia]) -> BuiltMedia | None:
 
 def _share_image(lead: BuiltMedia) -> Rendition | None:
     """The lead's share image; else its largest JPEG (a photo) or its poster (a video)."""
-    share = next((r for r in lead.renditions if r.name == SHARE_NAME), None)
+    share = next((r for r in lead.renditions if r.name == SHARE), None)
     if share is not None:
         return share
     if lead.info.kind == VIDEO:
