@@ -36,11 +36,14 @@ def test_the_default_is_a_slot_for_every_cpu_this_process_may_use() -> None:
 
 
 def test_queued_work_returns_at_once_and_hands_on_results_and_errors() -> None:
+    import time
+
     with Workers(jobs=2) as workers:
-        held = [workers.submit(Path("busy.jpg"), pow, 2, 10) for _ in range(2)]  # every slot taken for now
+        held = [workers.submit(Path("busy.jpg"), time.sleep, 0.5) for _ in range(2)]  # every slot taken
         queued = [workers.queue(Path(f"{n}.jpg"), abs, -n) for n in range(6)]
         failing = workers.queue(Path("bad.jpg"), int, "x")
-        assert [workers.result(f) for f in held] == [1024, 1024]
+        assert not any(f.done() for f in held)  # queue() did not wait for a slot, as submit() would
+        assert [workers.result(f) for f in held] == [None, None]
         assert [workers.result(f) for f in queued] == [0, 1, 2, 3, 4, 5]
         with pytest.raises(ValueError):
             workers.result(failing)
@@ -54,3 +57,14 @@ def test_queued_work_after_a_cancel_stops_the_run_cleanly() -> None:
         workers.cancel()
         with pytest.raises(Interrupted):
             workers.result(workers.queue(Path("late.jpg"), abs, -1))
+
+
+def test_closing_stops_the_feeder_thread() -> None:
+    import threading
+
+    with Workers(jobs=2) as workers:
+        assert workers.result(workers.queue(Path("a.jpg"), abs, -3)) == 3
+    feeders = [t for t in threading.enumerate() if t.name == "feed-workers"]
+    for thread in feeders:
+        thread.join(timeout=5)
+    assert not any(t.is_alive() for t in feeders)

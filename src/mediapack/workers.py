@@ -73,6 +73,7 @@ class Workers:
         """Stop the process pool, dropping photos not yet started and waiting for running ones."""
         with self._pool_lock:
             self._closed, pool = True, self._pool
+        self._queued.put(None)  # the feeder thread, if any, stops after what was queued before
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
 
@@ -144,8 +145,8 @@ class Workers:
 
     def _feed(self) -> None:
         """Submit queued work as slots free up, passing each outcome on to the caller's future."""
-        while True:
-            outer, label, fn, args = self._queued.get()
+        while (queued := self._queued.get()) is not None:
+            outer, label, fn, args = queued
             if not outer.set_running_or_notify_cancel():
                 continue  # cancelled while it waited
             try:
