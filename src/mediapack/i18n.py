@@ -155,7 +155,7 @@ class Words:
         return format_list(names, locale=self.locale) if names else ""
 
     def moment(self, when: datetime) -> str:
-        """Format a moment in the story's zone, as the language writes a date and time: "20 juin 2026, 09:30 UTC+03:30"."""
+        """Format a moment in the story's zone as the language writes it: "20 juin 2026, 09:30 UTC+03:30"."""
         local = when.astimezone(self.zone)
         glue = str(self.locale.datetime_formats.get("medium", "{1} {0}")).replace("'", "")
         text = glue.replace("{1}", format_date(local, "long", locale=self.locale)).replace(

@@ -68,7 +68,7 @@ def test_the_caption_and_credit_come_from_the_heic_xmp(tmp_path: Path) -> None:
     root = tmp_path / "out" / "phone-photo"
     page = (root / "index.html").read_text(encoding="utf-8")
     assert "<picture>" in page and "<video" not in page
-    assert "Photo: Ann Writer/Example" in page and "To download the photo click here" in page
+    assert "Photo: <bdi>Ann Writer/Example</bdi>" in page and "To download the photo click here" in page
     assert "To download the video" not in page
     for jpeg in (root / "media" / "phone").glob("*.jpg"):
         with Image.open(jpeg) as img:
