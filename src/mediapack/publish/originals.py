@@ -20,8 +20,9 @@ from ..errors import BuildError, InputError, single_line
 from ..ffmpeg import FFmpeg, file_arg, input_args
 from ..model import AUDIO, PHOTO, MediaInfo
 from ..video.outputs import encode_to_files
+from .jumbf import MANIFEST_CONTAINERS, has_manifest, without_manifests
 
-SANITISER_VERSION = 1  # in the cache key of a sanitised original: bump when what is removed changes
+SANITISER_VERSION = 2  # in the cache key of a sanitised original: bump when what is removed changes
 ED_NOTE = {"sanitised": "The originals in the packages have had their location, serial numbers, owner names, "
                         "maker notes and thumbnails removed; their pixels and streams are as they came.",
            "untouched": "The originals in the packages are the files as they came, with all their metadata.",
@@ -49,6 +50,8 @@ def unsanitisable(info: MediaInfo, path: Path) -> str | None:
             return None  # GIF carries no EXIF; an XMP block is checked as it is copied
         if info.format not in _SANITISABLE_PHOTOS:
             return f"{info.format} files cannot have their location removed without re-encoding them"
+        if info.format not in MANIFEST_CONTAINERS and has_manifest(path.read_bytes()):
+            return f"the Content Credentials inside a {info.format} file cannot be removed (they may hold its location)"
         return None
     if path.suffix.lower().lstrip(".") not in _MUXERS:
         return f"{path.suffix or 'these'} files cannot have their location removed without re-encoding them"
@@ -76,6 +79,7 @@ def sanitise_photo(source: Path, info: MediaInfo, target: Path) -> str:
     if info.format == "JPEG":  # phones append a motion photo's video (with its location) after the end
         end = _jpeg_end(data)
         data = data[:end] if end is not None else data
+    data = without_manifests(data, info.format)  # a camera's own Content Credentials can hold its location
     import pyexiv2  # exiv2: only when an original is sanitised
 
     try:
