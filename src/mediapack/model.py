@@ -8,6 +8,8 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 
 PHOTO, VIDEO, AUDIO = "photo", "video", "audio"
+# The roles of a rendition that is a picture of the item (credited in its metadata, signed when set up).
+PICTURE_ROLES = frozenset({"rendition", "poster", "thumbnails", "crop"})
 MEDIA_DIR = Path("media")  # every item's renditions sit in media/<id>/ of the story's output
 
 

@@ -22,7 +22,16 @@ from .keys import (
     social_key,
     without_credit,
 )
-from .model import PHOTO, VIDEO, BuiltMedia, MediaInfo, MediaItem, Rendition, lead_item_id
+from .model import (
+    PHOTO,
+    PICTURE_ROLES,
+    VIDEO,
+    BuiltMedia,
+    MediaInfo,
+    MediaItem,
+    Rendition,
+    lead_item_id,
+)
 from .originals_stage import Originals
 from .photo.credit import splice_credit
 from .photo.crops import focus_pixel, lead_crops, ratio_crops
@@ -39,8 +48,6 @@ from .video.hls import HLS_DIR, package_hls
 from .video.ladder import package_audio, transcode_video
 from .video.outputs import MP4
 from .video.tags import mp4_tags, tag_mp4
-
-_CREDITED_ROLES = frozenset({"rendition", "poster", "thumbnails", "crop"})  # what pictures of an item are
 
 
 class PhotoRenders:
@@ -252,7 +259,7 @@ def credit_files(ctx: BuildContext, media: list[BuiltMedia]) -> list[BuiltMedia]
         renditions = []
         for rendition in built.renditions:
             path = ctx.staging / rendition.path
-            if rendition.content_type in SPLICED_TYPES and rendition.role in _CREDITED_ROLES:
+            if rendition.content_type in SPLICED_TYPES and rendition.role in PICTURE_ROLES:
                 try:
                     splice_credit(path, built.item)
                 except ValueError as exc:

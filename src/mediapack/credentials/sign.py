@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from ..cache import CacheEntry
 from ..errors import BuildError, single_line
 from ..files import file_digest
-from ..model import PHOTO, BuiltMedia, Rendition
+from ..model import PHOTO, PICTURE_ROLES, BuiltMedia, Rendition
 from .manifest import Ingredient, definition, ingredients
 from .signer import Signing, SigningSetup
 from .verify import private_credentials
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from ..context import BuildContext
 
 SIGNED_TYPES = frozenset({"image/jpeg", "image/webp", "image/avif", "video/mp4", "audio/mp4"})
-SIGNED_ROLES = frozenset({"rendition", "poster", "thumbnails", "animation"})
+SIGNED_ROLES = PICTURE_ROLES | {"animation"}  # the crops and share image too
 SIGNATURE_VERSION = 1  # bump when what a signature holds changes: old cached signatures then miss
 
 
