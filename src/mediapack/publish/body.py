@@ -12,8 +12,8 @@ from markdown_it.rules_block import StateBlock
 
 from ..errors import single_line
 from ..i18n import Words, story_words
-from ..model import BuiltMedia, Story
-from .figures import lead_photo, render_figure
+from ..model import BuiltMedia, Story, lead_item_id
+from .figures import render_figure
 from .labels import KIND_KEYS
 
 _PLACEMENT = re.compile(r"!\[\[([^\]\n]*)\]\][ \t]*")
@@ -72,7 +72,7 @@ def render_body(story: Story, media: Sequence[BuiltMedia], base_url: str | None,
     """Parse the Markdown body once; render it as HTML with figures and as plain text with markers."""
     words = words or story_words(story)
     media = [b for b in media if not b.composed]
-    lead = lead_photo(media)
+    lead = lead_item_id({b.item.id: b.info for b in media})  # the first photo (a video's poster is no <img>)
     figures = {b.item.id: render_figure(story, b, base_url, words, lead=b.item.id == lead) for b in media}
     markers = {b.item.id: _media_marker(b, words) for b in media}
     env = {"media": figures}  # the placement rule needs the ids; rendering, the figures

@@ -110,11 +110,6 @@ def rung_media(playable: Sequence[Rendition]) -> list[str | None]:
     return [*queries, None] if playable else []
 
 
-def lead_photo(media: Sequence[BuiltMedia]) -> str | None:
-    """Name the story's lead image: its first photo (a composition is never one)."""
-    return next((b.item.id for b in media if b.info.kind == PHOTO and not b.composed), None)
-
-
 def subtitles_language(story: Story, built: BuiltMedia) -> str:
     """Return the language of an item's subtitles: from its file name (ferry.fa.srt), else the story's."""
     subtitles = built.item.subtitles
