@@ -100,16 +100,16 @@ def build_many(folders: Sequence[Path], out_dir: Path, load_settings: Callable[[
                         future.cancel()
                     raise
     if any(outcome.result is not None for outcome in outcomes):
-        refresh_site(out_dir)
+        refresh_site(out_dir, options.base_url)
     return outcomes
 
 
-def refresh_site(out_dir: Path) -> None:
-    """Rewrite the files at the top of OUT that cover every story there, once per batch."""
+def refresh_site(out_dir: Path, base_url: str | None = None) -> None:
+    """Rewrite the files at the top of OUT that cover every story there (with a base URL, feeds), once per batch."""
     from .publish.site import write_site_files
 
     try:
-        write_site_files(out_dir)
+        write_site_files(out_dir, base_url)
     except OSError as exc:  # the stories are built and intact; only the host's headers are stale
         log.warning("%s", single_line(f"{exc.filename or out_dir}: cannot write the site's files there: "
                                       f"{exc.strerror or exc}"))

@@ -75,7 +75,8 @@ def _log_to_stderr(verbose: bool) -> None:
 
 
 SHARE_CARDS_NEED_BASE_URL = ("share cards need --base-url: without it the pages have no canonical link, og:url, "
-                             "og:image, og:video or twitter:image (social platforms take only absolute URLs)")
+                             "og:image, og:video or twitter:image, and OUT gets no feed.xml, sitemap-news.xml or "
+                             "sitemap-video.xml (platforms, feed readers and search engines take only absolute URLs)")
 
 
 @app.command("build")

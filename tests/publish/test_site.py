@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -80,6 +81,50 @@ def test_the_headers_cover_every_story_in_out_and_come_back_when_deleted(site: P
     shutil.rmtree(out / "other-story")  # a story removed by hand drops out at the next build
     assert run_cli("build", str(tmp_path / "tiny"), "--out", str(out), "--cache", str(site / "cache")).returncode == 0
     assert not any(p.startswith("/other-story/") for p in parse_headers((out / "_headers").read_text()))
+
+
+SITE_FILES = ("feed.xml", "sitemap-news.xml", "sitemap-video.xml")
+
+
+def feed_links(out: Path) -> list[str]:
+    return [item.findtext("link") for item in ET.parse(out / "feed.xml").getroot().iter("item")]
+
+
+def test_with_a_base_url_each_build_rewrites_the_feeds_from_every_story_in_out(site: Path, tmp_path: Path) -> None:
+    out, cache = tmp_path / "dist", str(site / "cache")
+    first = write_story(tmp_path / "first", """
+        headline: "First <story> & more"
+        published: 2026-06-18T09:30:00Z
+        media: []
+        """)
+    shutil.copytree(site / "tiny-story", tmp_path / "tiny")
+    for folder in (first, tmp_path / "tiny"):  # a CI job that builds one story at a time
+        proc = run_cli("build", str(folder), "--out", str(out), "--cache", cache, "--base-url", CDN)
+        assert proc.returncode == 0 and "feed.xml" not in proc.stderr, proc.stderr
+    assert feed_links(out) == [f"{CDN}/{SLUG}/", f"{CDN}/first-story-more/"]  # newest first
+    news = ET.parse(out / "sitemap-news.xml").getroot()
+    loc = "{http://www.sitemaps.org/schemas/sitemap/0.9}loc"
+    assert [e.text for e in news.iter(loc)] == [f"{CDN}/{SLUG}/", f"{CDN}/first-story-more/"]
+    video = ET.parse(out / "sitemap-video.xml").getroot()
+    assert [e.text for e in video.iter(loc)] == [f"{CDN}/{SLUG}/"]  # the only story with a video
+    assert sorted(p.name for p in out.iterdir() if p.is_file()) == sorted(("_headers", *SITE_FILES))  # no temp
+    before = {name: (out / name).read_bytes() for name in SITE_FILES}
+    again = tmp_path / "again"  # the same stories built elsewhere: the same bytes
+    for folder in (tmp_path / "tiny", first):
+        assert run_cli("build", str(folder), "--out", str(again), "--cache", cache, "--base-url", CDN).returncode == 0
+    assert {name: (again / name).read_bytes() for name in SITE_FILES} == before
+    shutil.rmtree(out / "first-story-more")  # removed from OUT: it drops out at the next build
+    assert run_cli("build", str(first.parent / "tiny"), "--out", str(out), "--cache", cache,
+                   "--base-url", CDN).returncode == 0
+    assert feed_links(out) == [f"{CDN}/{SLUG}/"]
+
+
+def test_without_a_base_url_no_feed_is_written_and_the_run_says_so_once(site: Path) -> None:
+    out = site / "dist"
+    assert not any((out / name).exists() for name in SITE_FILES)
+    proc = run_cli("build", str(site / "tiny-story"), "--out", str(out), "--cache", str(site / "cache"))
+    assert proc.returncode == 0 and proc.stderr.count("OUT gets no feed.xml, sitemap-news.xml or") == 1, proc.stderr
+    assert not any((out / name).exists() for name in SITE_FILES)
 
 
 def test_content_types_do_not_depend_on_the_machine() -> None:

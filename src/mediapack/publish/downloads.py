@@ -22,7 +22,7 @@ def downloads(manifest: dict, words: Words | None = None) -> list[dict]:
     groups, slug = [], manifest.get("slugline", "")
     for assoc in manifest.get("associations", []):
         kind, renditions = assoc.get("type"), assoc.get("renditions", [])
-        chosen = _downloadable(kind, renditions)
+        chosen = downloadable(kind, renditions)
         if not chosen:
             continue
         caption = next((d["value"] for d in assoc.get("descriptions", []) if d.get("role") == "caption"), "")
@@ -39,7 +39,7 @@ def downloads(manifest: dict, words: Words | None = None) -> list[dict]:
     return groups
 
 
-def _downloadable(kind: str | None, renditions: list[dict]) -> list[dict]:
+def downloadable(kind: str | None, renditions: list[dict]) -> list[dict]:
     """Choose what a partner takes of one item, the main download first."""
     if kind == "video":
         mp4 = [r for r in renditions if r.get("contentType") == "video/mp4"]

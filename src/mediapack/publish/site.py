@@ -39,15 +39,41 @@ CONTENT_TYPES = {
 _NAMED = {"SHA256SUMS": "text/plain; charset=utf-8"}
 
 
-def write_site_files(out_dir: Path) -> None:
-    """Rewrite the site-wide files at the top of ``out_dir`` from every story built there."""
+def write_site_files(out_dir: Path, base_url: str | None = None) -> None:
+    """Rewrite the site-wide files at the top of ``out_dir`` from every story built there.
+
+    ``_headers`` always; with ``base_url`` also feed.xml, sitemap-news.xml and sitemap-video.xml,
+    which need absolute URLs. A story removed from ``out_dir`` drops out of all of them.
+    """
     with _site_lock(out_dir):
-        blocks = [block for slug in built_stories(out_dir) for block in _story_blocks(out_dir / slug, slug)]
+        stories = [(slug, manifest) for slug in built_stories(out_dir)
+                   if (manifest := _read_manifest(out_dir / slug)) is not None]
+        blocks = [block for slug, manifest in stories for block in _story_blocks(out_dir / slug, slug, manifest)]
         text = ("# Made by mediapack from every story's manifest.json; rewritten after each build.\n"
                 "# Netlify and Cloudflare Pages read it; see the README for nginx.\n\n" + "\n".join(blocks))
-        path = out_dir / HEADERS
-        if not path.is_file() or path.read_bytes() != text.encode("utf-8"):
-            write_atomic(path, text.encode("utf-8"))
+        _write_if_changed(out_dir / HEADERS, text.encode("utf-8"))
+        if base_url:
+            from .feeds import FEED, rss_feed, site_story
+            from .sitemaps import NEWS_SITEMAP, VIDEO_SITEMAP, news_sitemap, video_sitemap
+
+            listed = [story for _, manifest in stories if (story := site_story(manifest)) is not None]
+            for name, data in ((FEED, rss_feed(listed, base_url)), (NEWS_SITEMAP, news_sitemap(listed)),
+                               (VIDEO_SITEMAP, video_sitemap(listed))):
+                _write_if_changed(out_dir / name, data)
+
+
+def _write_if_changed(path: Path, data: bytes) -> None:
+    """Write atomically, and only new bytes: a host syncing OUT sees no change where there is none."""
+    if not path.is_file() or path.read_bytes() != data:
+        write_atomic(path, data)
+
+
+def _read_manifest(folder: Path) -> dict | None:
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # not a story mediapack finished (or removed since): nothing to describe
+    return manifest if isinstance(manifest, dict) else None
 
 
 def content_type(path: PurePosixPath) -> str:
@@ -62,11 +88,7 @@ def attachment(filename: str) -> str:
     return value if plain == filename else f"{value}; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-def _story_blocks(folder: Path, slug: str) -> Iterator[str]:
-    try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return  # not a story mediapack finished (or removed since): nothing to describe
+def _story_blocks(folder: Path, slug: str, manifest: dict) -> Iterator[str]:
     uri = story_url(manifest)
     prefix = _url_path(uri, slug)
     names = {_relative(link["href"], uri): link["filename"]
