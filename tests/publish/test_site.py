@@ -122,7 +122,7 @@ def test_with_a_base_url_each_build_rewrites_the_feeds_from_every_story_in_out(s
 def test_without_a_base_url_no_feed_is_written_and_the_run_says_so_once(site: Path) -> None:
     out = site / "dist"
     assert not any((out / name).exists() for name in SITE_FILES)
-    proc = run_cli("build", str(site / "tiny-story"), "--out", str(out), "--cache", str(site / "cache"))
+    proc = run_cli("build", str(site / "tiny-story"), "--out", str(out), "--cache", str(site / "cache"), "--force")
     assert proc.returncode == 0 and proc.stderr.count("OUT gets no feed.xml, sitemap-news.xml or") == 1, proc.stderr
     assert not any((out / name).exists() for name in SITE_FILES)
 
