@@ -15,15 +15,19 @@ import pytest
 from PIL import Image
 from signing_certificates import make_credentials
 
-from conftest import SLUG, make_photo, make_tiny_story, run_cli, write_story
+from conftest import SLUG, make_photo, make_tiny_story, make_video, run_cli, write_story
 from mediapack import __version__
+from mediapack.cache import RenditionCache
+from mediapack.context import BuildContext, Reporter
 from mediapack.credentials.manifest import PARENT, Ingredient, definition
 from mediapack.credentials.setup import ENV_CERT, ENV_KEY, signing_setup
+from mediapack.credentials.sign import sign_media
 from mediapack.credentials.signer import Signing
 from mediapack.credentials.verify import signed_in_manifest
-from mediapack.model import PHOTO, BuiltMedia, MediaInfo, MediaItem, Rendition
+from mediapack.model import PHOTO, VIDEO, BuiltMedia, MediaInfo, MediaItem, Rendition, Story
 from mediapack.publish.checksums import CHECKSUMS
 from mediapack.settings import Settings, SigningSettings
+from mediapack.workers import Workers
 
 SIGNED_SUFFIXES = (".jpg", ".webp", ".avif", ".mp4")
 MIME = {".jpg": "image/jpeg", ".webp": "image/webp", ".avif": "image/avif", ".mp4": "video/mp4"}
@@ -262,3 +266,31 @@ def test_a_capture_manifest_with_location_stays_out_of_the_chain(tmp_path: Path)
     (parent,) = reader.get_active_manifest()["ingredients"]
     assert parent["title"] == "shot.jpg" and "active_manifest" not in parent
     assert b"GPSLatitude" not in thumb.read_bytes() and b"SN-4711" not in thumb.read_bytes()
+
+
+def test_a_slideshow_is_signed_as_created_from_the_photos_it_places(tmp_path: Path) -> None:
+    creds = make_credentials(tmp_path / "creds")
+    setup, _ = signing_setup(Settings(signing=SigningSettings(cert=str(creds.chain), key=str(creds.key))))
+    story_dir = tmp_path / "story"
+    photos = [MediaItem(id=name, file=Path(f"photos/{name}.jpg"), credit="Ann") for name in ("one", "two")]
+    for item in photos:
+        make_photo(story_dir / item.file, (64, 48))
+    story = Story(folder=story_dir, source=story_dir / "story.md", headline="Show", slug="show", body="",
+                  media=tuple(photos))
+    staging = tmp_path / "staging"
+    make_video(staging / "media" / "slideshow" / "16x9.mp4", seconds=1.0, size=(64, 36), audio=False)
+    show = Rendition(name="slideshow-16x9", path=Path("media/slideshow/16x9.mp4"), content_type="video/mp4",
+                     size_bytes=0, width=64, height=36)
+    media = [BuiltMedia(item, MediaInfo(path=item.file, kind=PHOTO, format="JPEG", width=64, height=48), ())
+             for item in photos]
+    media.append(BuiltMedia(MediaItem(id="slideshow", file=Path("slideshow"), credit="Ann"),
+                            MediaInfo(path=show.path, kind=VIDEO, format="composition"), (show,), composed=True))
+    ctx = BuildContext(story, {}, Settings(), staging, None, RenditionCache(None), Reporter(), Workers(1), None,
+                       setup)
+    (*_, slideshow) = sign_media(ctx, media)
+    assert slideshow.renditions[0].signed_by == "Example News"
+    manifest = read_back(staging / show.path).get_active_manifest()
+    actions = {a["label"]: a["data"] for a in manifest["assertions"]}["c2pa.actions.v2"]["actions"]
+    assert [a["action"] for a in actions] == ["c2pa.created", "c2pa.placed", "c2pa.placed", "c2pa.edited.metadata"]
+    assert [(i["title"], i["relationship"]) for i in manifest["ingredients"]] == [
+        ("one.jpg", "componentOf"), ("two.jpg", "componentOf")]
