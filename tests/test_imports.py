@@ -10,7 +10,7 @@ from pathlib import Path
 import mediapack
 
 PACKAGE = Path(mediapack.__file__).parent
-HEAVY = ("moviepy", "av", "jinja2", "markdown_it", "PIL", "numpy", "yaml", "rich", "ffmpeg")
+HEAVY = ("moviepy", "av", "jinja2", "markdown_it", "PIL", "numpy", "yaml", "rich", "ffmpeg", "distributed", "dask")
 
 
 def module_name(path: Path) -> str:

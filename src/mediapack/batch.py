@@ -1,13 +1,17 @@
-"""Batches: build many stories with one shared worker budget; one failure stops no other."""
+"""Batches: build many stories with one worker budget here, or as tasks on a cluster; one failure stops no other."""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, ThreadPoolExecutor, wait
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
+from functools import partial
+from itertools import count, islice
 from pathlib import Path
+from typing import Protocol
 
 from .context import BuildOptions, Reporter
 from .errors import BuildError, Findings, InputError, MediapackError, single_line
@@ -33,21 +37,52 @@ class Outcome:
     def exit_code(self) -> int:
         return self.error.exit_code if self.error is not None else 0
 
+    def summary(self, exit_code: int | None = None) -> dict:
+        """Describe the outcome for --json: the same keys whether it was built or not."""
+        result, error = self.result, self.error
+        warnings = result.warnings if result else [str(w) for w in error.warnings]
+        return {"story": str(self.folder), "ok": error is None,
+                "exit_code": exit_code if exit_code is not None else self.exit_code,
+                "slug": self.slug, "output": str(result.output) if result else None,
+                "packages": [str(p) for p in result.packages] if result else [],
+                "built": result.built if result else 0, "cached": result.cached if result else 0,
+                "warnings": [single_line(w) for w in warnings],
+                "errors": [single_line(line) for line in error.lines()] if error else [],
+                "seconds": result.seconds if result else self.seconds,
+                "up_to_date": bool(result and result.up_to_date)}
+
 
 def story_folder(path: Path) -> Path:
     """Take a story folder, or the story.md inside one (a user's natural slip), as the folder."""
     return path.parent if path.name == "story.md" and path.is_file() else path
 
 
+class StoryExecutor(Protocol):
+    """Somewhere else to build stories, each as one task: a Dask cluster (cluster.py)."""
+
+    label: str  # where the stories go, for their progress bar
+    window: int  # how many stories may be submitted at once
+
+    def submit(self, folder: Path, out_dir: Path, settings: Settings, options: BuildOptions,
+               slug: str | None) -> Future:
+        """Start building one story there; the future holds its Outcome."""
+
+    def lost(self, folder: Path, exc: BaseException) -> MediapackError:
+        """Say why a story that never came back (its workers died, the scheduler went away) failed."""
+
+
 def build_many(folders: Sequence[Path], out_dir: Path, load_settings: Callable[[Path], Settings],
                options: BuildOptions | None = None, *, jobs: int | None = None, reporter: Reporter | None = None,
-               on_done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+               on_done: Callable[[Outcome], None] | None = None,
+               cluster: StoryExecutor | None = None) -> list[Outcome]:
     """Build each story, ``jobs`` at a time (default: one per CPU) with one worker budget; one failure stops no other.
 
+    With ``cluster``, each story is one task there instead, at most ``cluster.window`` submitted at once.
     Stories that share a slug would overwrite each other's output: all of them are refused before
     anything is built.
     """
     options = options or BuildOptions()
+    reporter = reporter or Reporter()
     folders = [story_folder(folder) for folder in folders]
     settings: dict[Path, Settings | MediapackError] = {}
     for folder in folders:
@@ -55,53 +90,121 @@ def build_many(folders: Sequence[Path], out_dir: Path, load_settings: Callable[[
             settings[folder] = load_settings(folder)
         except MediapackError as exc:  # that story's own error, whatever its slug
             settings[folder] = exc
-    slugs = {folder: _slug_of(folder) if len(folders) > 1 and isinstance(settings[folder], Settings) else None
-             for folder in folders}
+    slugs = {folder: _slug_of(folder) if (len(folders) > 1 or cluster) and isinstance(settings[folder], Settings)
+             else None for folder in folders}
     clashes = _clashes(slugs)
+    outcomes: dict[int, Outcome] = {}
 
-    with Workers(jobs) as workers:
-        def build_one(folder: Path) -> Outcome:
-            started = time.monotonic()
-            loaded = settings[folder]
-            error: MediapackError | None = loaded if isinstance(loaded, MediapackError) else clashes.get(folder)
-            result = None
+    def finished(index: int, outcome: Outcome) -> Outcome:
+        outcomes[index] = outcome
+        if on_done is not None:
+            on_done(outcome)
+        return outcome
+
+    for index, folder in enumerate(folders):  # refused before anything is submitted
+        loaded = settings[folder]
+        if (error := loaded if isinstance(loaded, MediapackError) else clashes.get(folder)) is not None:
+            finished(index, Outcome(folder, error=error, slug=slugs[folder]))
+    todo = [index for index in range(len(folders)) if index not in outcomes]
+
+    if cluster is not None:
+        progress, returned = reporter.task(f"{len(todo)} stories on {cluster.label}"), count(1)
+
+        def came_back(index: int, future: Future) -> Outcome:
+            folder = folders[index]
             try:
-                if error is None:
-                    result = _unchanged(out_dir, folder, loaded, options)
-                    if result is None:
-                        from .build import build  # the media libraries load only when there is work
+                outcome = _as_given(future.result(), folder, out_dir)
+            except (Exception, CancelledError) as exc:  # noqa: BLE001 - it never came back: it alone fails
+                outcome = Outcome(folder, error=cluster.lost(folder, exc), slug=slugs[folder])
+            progress(next(returned) / len(todo))
+            return finished(index, outcome)
 
-                        result = build(folder, out_dir, loaded, options, reporter=reporter, workers=workers)
-            except MediapackError as exc:
-                error = exc
-            except OSError as exc:  # a full disk or an unwritable --out fails this story, not the batch
-                error = BuildError(single_line(f"{exc.filename or folder}: cannot write the output there: "
-                                               f"{exc.strerror or exc}"))
-            except Exception as exc:  # a bug: show its traceback, then go on with the other stories
-                log.exception("%s: unexpected error", folder)
-                error = BuildError(single_line(
-                    f"{folder}: unexpected error ({type(exc).__name__}: {exc}); please report it"))
-            outcome = Outcome(folder, result, error, result.slug if result else slugs[folder],
-                              round(time.monotonic() - started, 3))
-            if on_done is not None:
-                on_done(outcome)
-            return outcome
+        _run_window(todo, lambda index: cluster.submit(folders[index], out_dir, settings[folders[index]], options,
+                                                       slugs[folders[index]]), cluster.window, came_back)
+    else:
+        with Workers(jobs) as workers:
+            def build_one(index: int) -> Outcome:  # told in the story's thread, as soon as it is done
+                folder = folders[index]
+                return finished(index, build_story(folder, out_dir, settings[folder], options, workers=workers,
+                                                   reporter=reporter, slug=slugs[folder]))
 
-        if workers.jobs == 1 or len(folders) < 2:
-            outcomes = [build_one(folder) for folder in folders]
-        else:
-            with ThreadPoolExecutor(min(workers.jobs, len(folders)), thread_name_prefix="story") as stories:
-                futures = [stories.submit(build_one, folder) for folder in folders]
+            def came_back(index: int, future: Future) -> Outcome:
+                return future.result()  # raises what stopped the run (an interrupt)
+
+            with ExitStack() as threads:
+                submit, window = _here(build_one), 1
+                if workers.jobs > 1 and len(todo) > 1:
+                    stories = threads.enter_context(ThreadPoolExecutor(min(workers.jobs, len(todo)),
+                                                                       thread_name_prefix="story"))
+                    submit, window = partial(stories.submit, build_one), len(todo)
                 try:
-                    outcomes = [future.result() for future in futures]
+                    _run_window(todo, submit, window, came_back)
                 except BaseException:
-                    workers.cancel()  # stories still running stop at their next check and clean up
-                    for future in futures:
-                        future.cancel()
+                    workers.cancel()  # before the threads are waited for: running stories stop at their next check
                     raise
-    if any(outcome.result is not None for outcome in outcomes):
+    if any(outcome.result is not None for outcome in outcomes.values()):
         refresh_site(out_dir, options.base_url)
-    return outcomes
+    return [outcomes[index] for index in range(len(folders))]
+
+
+def build_story(folder: Path, out_dir: Path, settings: Settings, options: BuildOptions, *, workers: Workers,
+                reporter: Reporter | None = None, slug: str | None = None) -> Outcome:
+    """Build one story in these slots, or find it up to date; its errors become its Outcome, not the batch's."""
+    started = time.monotonic()
+    result, error = None, None
+    try:
+        result = _unchanged(out_dir, folder, settings, options)
+        if result is None:
+            from .build import build  # the media libraries load only when there is work
+
+            result = build(folder, out_dir, settings, options, reporter=reporter, workers=workers)
+    except MediapackError as exc:
+        error = exc
+    except OSError as exc:  # a full disk or an unwritable --out fails this story, not the batch
+        error = BuildError(single_line(f"{exc.filename or folder}: cannot write the output there: "
+                                       f"{exc.strerror or exc}"))
+    except Exception as exc:  # a bug: show its traceback, then go on with the other stories
+        log.exception("%s: unexpected error", folder)
+        error = BuildError(single_line(f"{folder}: unexpected error ({type(exc).__name__}: {exc}); please report it"))
+    return Outcome(folder, result, error, result.slug if result else slug, round(time.monotonic() - started, 3))
+
+
+def _run_window(todo: Sequence[int], submit: Callable[[int], Future], window: int,
+                came_back: Callable[[int, Future], object]) -> None:
+    """Submit the stories ``todo``, at most ``window`` at once, handing each to ``came_back`` as it finishes."""
+    queue, running = iter(todo), {}
+    try:
+        while True:
+            for index in islice(queue, window - len(running)):
+                running[submit(index)] = index
+            if not running:
+                return
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                came_back(running.pop(future), future)
+    except BaseException:
+        for future in running:
+            future.cancel()  # one not started never starts (a running one: see Workers.cancel)
+        raise
+
+
+def _here(build_one: Callable[[int], Outcome]) -> Callable[[int], Future]:
+    """Submit by building the story now, in this thread (one job, or one story)."""
+    def submit(index: int) -> Future:
+        future: Future = Future()
+        future.set_result(build_one(index))
+        return future
+    return submit
+
+
+def _as_given(outcome: Outcome, folder: Path, out_dir: Path) -> Outcome:
+    """Name the story and its output as the command line did: a cluster worker was given absolute paths."""
+    result, absolute = outcome.result, out_dir.resolve()
+    if result is not None and not out_dir.is_absolute():
+        def given(path: Path) -> Path:
+            return out_dir / path.relative_to(absolute) if path.is_relative_to(absolute) else path
+        result = replace(result, output=given(result.output), packages=tuple(map(given, result.packages)))
+    return replace(outcome, folder=folder, result=result)
 
 
 def refresh_site(out_dir: Path, base_url: str | None = None) -> None:

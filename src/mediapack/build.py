@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 from .cache import RenditionCache
@@ -48,10 +49,12 @@ def build(folder: Path, out_dir: Path, settings: Settings, options: BuildOptions
     story = checked.story
     ff = locate_ffmpeg(settings.ffmpeg.path) if needs_ffmpeg(checked) else None
 
-    # Write: under the story's lock, into a hidden sibling folder swapped into place only when complete;
-    # every stage fetches from the cache what an unchanged input made before.
+    # Write: under the story's lock (on a cluster: in its one task), into a hidden sibling folder swapped
+    # into place only when complete; every stage fetches from the cache what an unchanged input made before.
     out_dir.mkdir(parents=True, exist_ok=True)
-    with story_lock(out_dir, story.slug, options.lock_timeout, reporter.note, workers.check):
+    lock = story_lock(out_dir, story.slug, options.lock_timeout, reporter.note, workers.check) if options.lock \
+        else nullcontext()
+    with lock:
         check_owner(out_dir, story.slug, story.folder, force=options.force)  # never another story's output
         with staging_folder(out_dir, story.slug) as staging:
             cache = RenditionCache(options.cache_dir)

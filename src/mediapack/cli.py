@@ -8,6 +8,7 @@ import signal
 import sys
 import tempfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -99,6 +100,9 @@ def build_command(
                                                 "story before failing (0: fail at once).")] = LOCK_TIMEOUT,
     force: Annotated[bool, typer.Option("--force", help="Replace OUT/<slug> even when another story folder "
                                         "built it (the slugs clash).")] = False,
+    cluster: Annotated[str | None, typer.Option(envvar="MEDIAPACK_CLUSTER", show_default=False, help="Build each story "
+                                                "as one task on this Dask scheduler (tcp://HOST:8786): needs the 'cluster'"
+                                                " extra, and the stories, OUT and the cache on storage every worker shares.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
     config: ConfigOpt = None,
     verbose: Verbose = False,
@@ -109,6 +113,7 @@ def build_command(
     parents (or --config). Unchanged media come from the cache, so a rebuild takes seconds.
     """
     from .batch import Outcome, build_many, story_folder
+    from .cluster import connected
     from .context import BuildOptions
     from .progress import make_reporter
 
@@ -118,6 +123,8 @@ def build_command(
     reporter = make_reporter(quiet=quiet)
     warnings: list[str] = []
     cache_dir = None if no_cache else _usable_cache(cache or out.resolve().parent / ".mediapack-cache", warnings)
+    if cluster and jobs:
+        warnings.append("--jobs is ignored with --cluster: each worker's threads and encode resource decide")
     for warning in warnings:
         reporter.note(f"warning: {warning}")
     finished: list[Outcome] = []
@@ -140,17 +147,22 @@ def build_command(
     try:
         options = BuildOptions(base_url=base_url, strict=strict, cache_dir=cache_dir, lock_timeout=lock_timeout,
                                force=force)
-        outcomes = build_many(stories, out, lambda folder: load_settings(folder, config), options, jobs=jobs,
-                              reporter=reporter, on_done=show)
+        with connected(cluster) as remote:
+            outcomes = build_many(stories, out, partial(load_settings, config=config.resolve() if config and
+                                                        cluster else config),  # a worker may start elsewhere
+                                  options, jobs=jobs, reporter=reporter, on_done=show, cluster=remote)
+    except MediapackError as exc:  # the cluster cannot be reached
+        _fail(exc, as_json)
     except KeyboardInterrupt as exc:
         reporter.close()
         code = 128 + getattr(exc, "signum", signal.SIGINT)
-        _err("interrupted: ffmpeg stopped and unfinished output removed; earlier output is unchanged")
+        _err(f"interrupted: {'stories not started cancelled' if cluster else 'ffmpeg stopped'} and unfinished "
+             "output removed; earlier output is unchanged")
         if as_json:
             done = {outcome.folder for outcome in finished}
             stopped = [Outcome(story_folder(f), error=UsageError("interrupted")) for f in stories
                        if story_folder(f) not in done]
-            summaries = [_summary(o) for o in finished] + [_summary(o, code) for o in stopped]
+            summaries = [o.summary() for o in finished] + [o.summary(code) for o in stopped]
             _print_json({"ok": False, "exit_code": code, "interrupted": True, "warnings": warnings,
                          "stories": summaries})
         raise typer.Exit(code) from None
@@ -163,24 +175,9 @@ def build_command(
     worst = max(outcome.exit_code for outcome in outcomes)
     if as_json:
         _print_json({"ok": worst == 0, "exit_code": worst, "warnings": warnings,
-                     "stories": [_summary(o) for o in outcomes]})
+                     "stories": [o.summary() for o in outcomes]})
     if worst:
         raise typer.Exit(worst)
-
-
-def _summary(outcome: Outcome, exit_code: int | None = None) -> dict:
-    """Describe one story's outcome for --json: the same keys whether it was built or not."""
-    result, error = outcome.result, outcome.error
-    warnings = result.warnings if result else [str(w) for w in error.warnings]
-    return {"story": str(outcome.folder), "ok": error is None,
-            "exit_code": exit_code if exit_code is not None else outcome.exit_code,
-            "slug": outcome.slug, "output": str(result.output) if result else None,
-            "packages": [str(p) for p in result.packages] if result else [],
-            "built": result.built if result else 0, "cached": result.cached if result else 0,
-            "warnings": [single_line(w) for w in warnings],
-            "errors": [single_line(line) for line in error.lines()] if error else [],
-            "seconds": result.seconds if result else outcome.seconds,
-            "up_to_date": bool(result and result.up_to_date)}
 
 
 def base_url_problem(url: str) -> str | None:

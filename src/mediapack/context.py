@@ -39,6 +39,9 @@ class BuildOptions:
     cache_dir: Path | None = None  # None: no cache
     lock_timeout: float = LOCK_TIMEOUT  # seconds to wait for another build of the same story
     force: bool = False  # replace an output of the same slug that another story folder built
+    # False on a cluster: one task per slug keeps two builds of a story apart there, and a shared file
+    # system may refuse flock (Lustre without -o flock, NFS without lockd).
+    lock: bool = True
 
 
 @dataclass(frozen=True)

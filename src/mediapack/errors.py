@@ -51,6 +51,10 @@ class MediapackError(Exception):
         self.problems = tuple(problems)
         self.warnings = tuple(warnings)  # found beside the problems; shown as warnings, not counted
 
+    def __reduce__(self) -> tuple:
+        # Whole when pickled: a story's error comes back from a cluster worker with its problems and warnings.
+        return type(self), (self.message, self.problems, self.warnings)
+
     def lines(self) -> list[str]:
         """Return the message followed by one line per problem."""
         return [self.message, *(f"  {p}" for p in self.problems)]

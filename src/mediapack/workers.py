@@ -25,10 +25,15 @@ from .signals import Interrupted
 
 
 class Workers:
-    """N slots for expensive steps; photos go to a process pool when N > 1, else run in this thread."""
+    """N slots for expensive steps; photos go to a process pool when N > 1, else run in this thread.
 
-    def __init__(self, jobs: int | None = None):
+    ``processes=False`` runs them in the calling thread, in a slot still: a Dask worker's process is
+    daemonic by default, and a daemonic process may not start children.
+    """
+
+    def __init__(self, jobs: int | None = None, *, processes: bool = True):
         self.jobs = max(1, jobs if jobs is not None else available_cpus())
+        self._processes = processes
         self._slots = threading.BoundedSemaphore(self.jobs)
         self._cancelled = threading.Event()
         self._pool: ProcessPoolExecutor | None = None
@@ -42,7 +47,7 @@ class Workers:
 
         Starting the forkserver and its first worker takes 0.2 s of waiting: it overlaps the check.
         """
-        if self.jobs > 1 and self._pool is None:
+        if self.jobs > 1 and self._processes and self._pool is None:
             threading.Thread(target=self._warm, name="warm-workers", daemon=True).start()
 
     def _warm(self) -> None:
@@ -55,7 +60,8 @@ class Workers:
     def _start_pool(self) -> ProcessPoolExecutor | None:
         """Make the pool on first use: a run whose stories are all up to date never starts one."""
         with self._pool_lock:
-            if self._pool is None and self.jobs > 1 and not self._cancelled.is_set() and not self._closed:
+            if (self._pool is None and self.jobs > 1 and self._processes and not self._cancelled.is_set()
+                    and not self._closed):
                 # forkserver, not fork: story threads may hold locks that a forked child would inherit held.
                 # The server imports the photo code once; each worker forks from it ready (0.3 s saved each).
                 context = multiprocessing.get_context("forkserver")
