@@ -12,13 +12,15 @@ STORY_TEMPLATE = """\
 headline: "Write the headline here"
 # slug: my-story            # a-z, 0-9 and '-'; derived from the headline when left out
 standfirst: "One or two sentences that sum the story up."
-byline: ["Reporter Name"]
+byline: ["Reporter Name"]        # or {name: "Reporter Name", url: "https://example.org/staff/reporter"}
 section: News
 published: 2026-01-01T09:00:00Z   # ISO 8601, also the timestamp inside the zip packages; the page shows
                                   # it in the offset written here (2026-01-01T12:30:00+03:30)
 language: en                      # labels, dates and direction follow it (fa, ar, he: right to left)
 # dir: rtl                        # only to override the language's own direction
 copyright: "© Example News"
+# subjects: [medtop:20000763]     # IPTC Media Topic codes for partners (https://cv.iptc.org/newscodes/mediatopic/)
+# uri: urn:newsroom:2026:my-story # a stable identifier for partners; else [manifest] uri_prefix + slug
 media: []
 # media:
 #   - id: lead-photo              # a-z, 0-9 and '-', unique
@@ -26,6 +28,7 @@ media: []
 #     caption: "What the photo shows."
 #     credit: "Photographer/Agency"
 #     alt: "What a screen reader should say."
+#     focus: [0.5, 0.3]           # optional: the subject, as fractions of width and height; crops centre on it
 #   - id: main-video
 #     file: video/main.mp4
 #     caption: "What the video shows."

@@ -45,11 +45,17 @@ def crops_of(renditions) -> dict[str, object]:
     return {r.name: r for r in renditions if r.role == "crop"}
 
 
+def lead_photo_crops(tmp_path: Path, subject: tuple[int, int], focus: tuple[float, float] | None
+                     ) -> tuple[dict[str, object], tuple[int, int] | None]:
+    """Render a 3000x2000 marked photo as the lead, with ``focus``; return its crops by name and its poi."""
+    source = marked_photo(tmp_path / "p.jpg", (3000, 2000), subject)
+    renditions, poi = make_photo_renditions(MediaItem("p", Path("p.jpg"), focus=focus), source, tmp_path / "out",
+                                            SETTINGS, lead_crops(1200))
+    return crops_of(renditions), poi
+
+
 def test_the_focus_puts_the_subject_in_the_middle_of_every_crop(tmp_path):
-    source = marked_photo(tmp_path / "p.jpg", (3000, 2000), (1650, 940))
-    item = MediaItem("p", Path("p.jpg"), focus=(0.55, 0.47))
-    renditions, poi = make_photo_renditions(item, source, tmp_path / "out", SETTINGS, lead_crops(1200))
-    crops = crops_of(renditions)
+    crops, poi = lead_photo_crops(tmp_path, (1650, 940), (0.55, 0.47))
     assert {name: (r.width, r.height) for name, r in crops.items()} == EXPECTED_SIZES
     assert poi == (1650, 940)  # the ninjs poi is the focus, not the busy corner
     for name, rendition in crops.items():
@@ -63,10 +69,7 @@ def test_the_focus_puts_the_subject_in_the_middle_of_every_crop(tmp_path):
 
 
 def test_a_focus_near_the_edge_keeps_the_crop_inside_the_picture(tmp_path):
-    source = marked_photo(tmp_path / "p.jpg", (3000, 2000), (2850, 100))
-    item = MediaItem("p", Path("p.jpg"), focus=(0.95, 0.05))
-    renditions, _ = make_photo_renditions(item, source, tmp_path / "out", SETTINGS, lead_crops(1200))
-    crops = crops_of(renditions)
+    crops, _ = lead_photo_crops(tmp_path, (2850, 100), (0.95, 0.05))
     assert {name: (r.width, r.height) for name, r in crops.items()} == EXPECTED_SIZES
     # The square is pushed against the right edge: 1000..3000, so the subject is at 1850/2000.
     assert red_centre(tmp_path / "out" / crops["crop-1x1"].path) == pytest.approx((0.925, 0.05), abs=0.01)
@@ -75,11 +78,9 @@ def test_a_focus_near_the_edge_keeps_the_crop_inside_the_picture(tmp_path):
 
 
 def test_without_a_focus_the_crops_centre_on_the_point_found(tmp_path):
-    source = marked_photo(tmp_path / "p.jpg", (3000, 2000), (1650, 940))
-    renditions, poi = make_photo_renditions(MediaItem("p", Path("p.jpg")), source, tmp_path / "out", SETTINGS,
-                                            lead_crops(1200))
+    crops, poi = lead_photo_crops(tmp_path, (1650, 940), None)
     assert poi[0] < 1000 and poi[1] < 1000  # drawn to the busy corner
-    square = crops_of(renditions)["crop-1x1"]
+    square = crops["crop-1x1"]
     left, _, right, _ = crop_box((3000, 2000), (1, 1), (poi[0] + 0.5, poi[1] + 0.5))
     assert (left, right) == (0, 2000)  # clamped at the left edge
     assert red_centre(tmp_path / "out" / square.path)[0] == pytest.approx(1650 / 2000, abs=0.01)

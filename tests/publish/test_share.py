@@ -83,13 +83,17 @@ def test_without_a_share_image_the_card_shows_the_largest_jpeg(tmp_path):
 
 
 def test_hostile_headline_and_caption_stay_text_in_the_tags(tmp_path):
-    found = page(tmp_path, BASE, headline=HOSTILE, caption=HOSTILE, standfirst=HOSTILE, section='"><x>')
+    found = page(tmp_path, BASE, headline=HOSTILE, caption=HOSTILE, standfirst=HOSTILE, section='"><x>',
+                 byline=(HOSTILE,), publisher=Publisher(HOSTILE, "https://news.example.org"))
     html = read(tmp_path, "index.html")
     head = html[:html.index("</head>")]
     assert "<script>alert" not in head and '"><x>' not in head and "49" not in head
     tags = metas(found)
     assert tags["og:title"] == tags["twitter:title"] == tags["og:description"] == [HOSTILE]
     assert tags["article:section"] == ['"><x>']
+    assert tags["og:site_name"] == tags["article:author"] == [HOSTILE]
+    ld = json.loads(found.script("application/ld+json"))
+    assert ld["publisher"]["name"] == ld["author"][0]["name"] == HOSTILE
 
 
 def test_og_locale_adds_the_likely_region():
