@@ -22,12 +22,12 @@ from pathlib import Path
 from PIL import Image, ImageOps
 
 sys.path.insert(0, str(Path(__file__).parent))
-from photos import make_test_photo  # noqa: E402  (a sibling script, not a package)
+from photos import make_test_photo
 
-from mediapack.model import MediaItem  # noqa: E402
-from mediapack.photo.crops import crop_box, lead_crops  # noqa: E402
-from mediapack.photo.renditions import make_photo_renditions  # noqa: E402
-from mediapack.settings import PhotoSettings  # noqa: E402
+from mediapack.model import MediaItem
+from mediapack.photo.crops import crop_box, lead_crops
+from mediapack.photo.renditions import make_photo_renditions
+from mediapack.settings import PhotoSettings
 
 SETTINGS = PhotoSettings()
 ITEM = MediaItem("lead", Path("lead.jpg"), focus=(0.6, 0.4))
