@@ -276,5 +276,18 @@ def crop_box(source: tuple[int, int], aspect: float, scores: np.ndarray) -> tupl
     return (start, 0, w, h) if horizontal else (0, start, w, h)
 
 
+def focus_box(source: tuple[int, int], aspect: float, focus: tuple[float, float]) -> tuple[int, int, int, int]:
+    """Return the even-sized window of width/height ``aspect`` centred on ``focus`` (fractions), inside ``source``."""
+    width, height = source
+    if width / height > aspect:
+        w, h = min(width, round(height * aspect)), height
+    else:
+        w, h = width, min(height, round(width / aspect))
+    w, h = max(2, w - w % 2), max(2, h - h % 2)
+    x = round(_clamp(focus[0] * width - w / 2, 0, width - w))
+    y = round(_clamp(focus[1] * height - h / 2, 0, height - h))
+    return x - x % 2, y - y % 2, w, h
+
+
 def _clamp(value: float, low: float, high: float) -> float:
     return low if high < low else min(max(value, low), high)

@@ -23,18 +23,18 @@ from ..video.frames import AudioTrack
 from ..video.outputs import MP4, measure_mp4
 from ..video.plan import demuxer, target_fps
 from ..video.webvtt import read_subtitles
-from .clips import Overlays, crop_box, focus_map, video_clip
+from .clips import Overlays, crop_box, focus_box, focus_map, video_clip
 from .encode import encode_clip, progress_part
 from .text import boxed_text, read_cues
 
 
 def make_social_cuts(built: BuiltMedia, story_folder: Path, out_root: Path, settings: Settings, ff: FFmpeg,
                      on_progress: Callable[[float], None] | None = None) -> tuple[Rendition, ...]:
-    """Write media/<id>/social-9x16.mp4 and social-1x1.mp4: cropped to the action, subtitles burned in."""
+    """Write media/<id>/social-9x16.mp4 and social-1x1.mp4: cropped to the action (or the item's focus), subtitles burned in."""
     item = built.item
     source, info = _social_source(built, story_folder, out_root)
     cues = read_cues(read_subtitles(story_folder / item.subtitles)) if item.subtitles else []
-    scores = focus_map(source, info)
+    scores = None if item.focus else focus_map(source, info)
     fps = target_fps(info, settings.video)
     duration = info.duration or 0.0
     frames = max(1, math.floor(duration * fps + Fraction(1, 1000)))
@@ -45,7 +45,8 @@ def make_social_cuts(built: BuiltMedia, story_folder: Path, out_root: Path, sett
     renditions = []
     for index, name in enumerate(SOCIAL_FORMATS):
         width, height = FORMATS[name]
-        crop = crop_box((info.width, info.height), width / height, scores)
+        crop = (focus_box((info.width, info.height), width / height, item.focus) if item.focus  # a person's choice
+                else crop_box((info.width, info.height), width / height, scores))
         size = _shrink_to_fit(crop[2:], (width, height))
         overlays = [(start, end, still) for start, end, text in cues
                     if (still := boxed_text(size, text, scale=46, anchor="bottom")) is not None]

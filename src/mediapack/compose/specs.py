@@ -27,7 +27,7 @@ def slideshow_spec(story: Story, photos: Sequence[BuiltMedia], request: ComposeR
 def social_spec(item: MediaItem, story_folder: Path, settings: Settings, ff: FFmpeg) -> dict:
     """Return what, besides the video's bytes, decides its social cuts' bytes, for the rendition cache key."""
     subtitles = file_digest(story_folder / item.subtitles) if item.subtitles else None
-    return {**_common_spec(settings, ff), "credit": item.credit, "subtitles": subtitles}
+    return {**_common_spec(settings, ff), "credit": item.credit, "subtitles": subtitles, "focus": item.focus}
 
 
 def _common_spec(settings: Settings, ff: FFmpeg) -> dict:
