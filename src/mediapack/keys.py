@@ -68,10 +68,11 @@ def social_key(story: Story, item: MediaItem, info: MediaInfo, settings: Setting
     return rendition_key("social", file_digest(story.folder / item.file), spec)
 
 
-def hls_key(rungs: Sequence[Path], captions: bool, language: str, settings: Settings, ff: FFmpeg) -> str:
+def hls_key(rungs: Sequence[Path], captions_language: str | None, language: str, settings: Settings,
+            ff: FFmpeg) -> str:
     """Return the key of a video's HLS: the bytes of the rungs it is cut from (however they were made),
-    the keyframe interval its segments follow, whether it has captions, the language it names, ffmpeg."""
-    spec = {"rungs": [(path.name, file_digest(path)) for path in rungs], "captions": captions,
+    the keyframe interval its segments follow, its captions' language (None: no captions), the sound's, ffmpeg."""
+    spec = {"rungs": [(path.name, file_digest(path)) for path in rungs], "captions": captions_language,
             "keyframe_seconds": settings.video.keyframe_seconds, "language": language, "ffmpeg": ff.version}
     return rendition_key("hls", "", spec)
 

@@ -37,6 +37,7 @@ from .photo.credit import splice_credit
 from .photo.crops import focus_pixel, lead_crops, ratio_crops
 from .photo.renditions import crop_picture, make_photo_renditions
 from .publish.body import Body
+from .publish.figures import subtitles_language
 from .publish.labels import language_name, link_title
 from .publish.manifest import make_manifest, write_manifest
 from .publish.originals import ED_NOTE
@@ -44,7 +45,7 @@ from .publish.packages import write_packages, zip_timestamp
 from .publish.page import write_article
 from .story.compose_request import SLIDESHOW
 from .video.animation import can_loop, make_animation
-from .video.hls import HLS_DIR, package_hls
+from .video.hls import HLS_DIR, Captions, package_hls
 from .video.ladder import package_audio, transcode_video
 from .video.outputs import MP4
 from .video.tags import mp4_tags, tag_mp4
@@ -148,8 +149,11 @@ def package_streams(ctx: BuildContext, media: list[BuiltMedia]) -> list[BuiltMed
     for built in media:
         if built.info.kind == VIDEO:
             rungs = [r for r in built.renditions if r.role == "rendition" and r.content_type == MP4]
-            captions = next((r for r in built.renditions if r.role == "captions"), None)
-            key = hls_key([ctx.staging / r.path for r in rungs], captions is not None, ctx.story.language,
+            vtt = next((r for r in built.renditions if r.role == "captions"), None)
+            # The captions' language is the page's <track srclang>: the subtitles file's (x.en.srt), else the story's.
+            lang = subtitles_language(ctx.story, built)
+            captions = Captions(vtt, lang, language_name(lang)) if vtt is not None else None
+            key = hls_key([ctx.staging / r.path for r in rungs], lang if captions else None, ctx.story.language,
                           ctx.settings, ctx.ff)
             files, cached = _cached_or_made(
                 ctx, key, built.item.id, f"HLS {built.item.id}",

@@ -217,6 +217,36 @@ def test_a_silent_video_gets_hls_without_an_audio_group(tmp_path: Path) -> None:
     assert stream_inf(master)[0]["CODECS"] == f'"{avc_codec(hls / "90p-init.mp4")}"'
 
 
+def test_the_subtitles_group_names_the_subtitles_language_as_the_page_track_does(tmp_path: Path) -> None:
+    story = tmp_path / "story"
+    make_video(story / "clip.mp4", seconds=3.0, size=(160, 90))
+    (story / "clip.en.srt").write_text("1\n00:00:01,000 --> 00:00:02,000\nHello\n\n", encoding="utf-8")
+    write_story(story, """
+        headline: Streams
+        language: fa
+        media:
+          - {id: clip, file: clip.mp4, caption: A clip, credit: Example, subtitles: clip.en.srt}
+        """)
+    cache = str(tmp_path / "cache")
+
+    def master_and_track(out: Path) -> tuple[str, str]:
+        master = (out / "media" / "clip" / "hls" / "master.m3u8").read_text(encoding="utf-8")
+        track = re.search(r"<track [^>]*>", (out / "index.html").read_text(encoding="utf-8")).group(0)
+        return master, track
+
+    master, track = master_and_track(build(story, tmp_path / "en", "--cache", cache))
+    assert 'TYPE=SUBTITLES,GROUP-ID="subtitles",NAME="English",LANGUAGE="en"' in master
+    assert 'srclang="en" label="English"' in track
+    assert 'TYPE=AUDIO,GROUP-ID="audio",NAME="فارسی",LANGUAGE="fa"' in master  # the sound is the story's
+    # The same video with the subtitles in the story's language: the cached HLS is not taken for it.
+    (story / "clip.en.srt").rename(story / "clip.srt")
+    (story / "story.md").write_text((story / "story.md").read_text(encoding="utf-8").replace("clip.en.srt", "clip.srt"),
+                                    encoding="utf-8")
+    master, track = master_and_track(build(story, tmp_path / "fa", "--cache", cache))
+    assert 'TYPE=SUBTITLES,GROUP-ID="subtitles",NAME="فارسی",LANGUAGE="fa"' in master
+    assert 'srclang="fa" label="فارسی"' in track
+
+
 def test_an_hls_setting_that_is_not_a_boolean_is_refused(tmp_path: Path) -> None:
     story = make_story(tmp_path / "story", '[video]\nhls = "yes"\n')
     proc = run_cli("check", str(story))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import BuildError, single_line
@@ -37,6 +38,15 @@ _AUDIO, _CAPTIONS = "audio", "captions"  # reserved names (settings.RESERVED_VID
 _TYPES = {".m3u8": M3U8, ".mp4": "video/mp4", ".m4s": "video/iso.segment"}
 
 
+@dataclass(frozen=True)
+class Captions:
+    """A video's captions.vtt and the language they are in: the subtitles file's, not always the story's."""
+
+    rendition: Rendition
+    language: str  # BCP 47, e.g. "en" of clip.en.srt
+    name: str  # shown in the player's menu, e.g. "English"
+
+
 def segment_seconds(keyframe_seconds: float) -> float:
     """Return the segment length: the most whole keyframe intervals that fit in 6 s (at least one)."""
     return keyframe_seconds * max(1, math.floor(TARGET_SECONDS / keyframe_seconds + 1e-9))
@@ -60,10 +70,13 @@ def build_hls_args(rungs: Sequence[tuple[str, Path]], seconds: float, language: 
     return args
 
 
-def package_hls(rungs: Sequence[Rendition], captions: Rendition | None, out_root: Path, language: str,
+def package_hls(rungs: Sequence[Rendition], captions: Captions | None, out_root: Path, language: str,
                 language_label: str, settings: Settings, ff: FFmpeg,
                 on_progress: Callable[[float], None] | None = None) -> tuple[Rendition, ...]:
-    """Write the HLS of a video's ladder into media/<id>/hls/; return the master first, then every other file."""
+    """Write the HLS of a video's ladder into media/<id>/hls/; return the master first, then every other file.
+
+    ``language`` and ``language_label`` name the sound (the story's language); the captions name their own.
+    """
     ranked = sorted(rungs, key=lambda r: -((r.width or 0) * (r.height or 0)))
     rel = ranked[0].path.parent / HLS_DIR
     folder = out_root / rel
@@ -82,8 +95,8 @@ def package_hls(rungs: Sequence[Rendition], captions: Rendition | None, out_root
                             read_media_playlist(folder / f"{_AUDIO}.m3u8", f"{_AUDIO}.m3u8"), ranked[0].audio_codec)
     if captions is not None:
         write_atomic(folder / f"{_CAPTIONS}.m3u8",
-                     subtitles_playlist(f"../{captions.path.name}", duration).encode("utf-8"))
-        subtitles = Alternative(f"{_CAPTIONS}.m3u8", language, language_label)
+                     subtitles_playlist(f"../{captions.rendition.path.name}", duration).encode("utf-8"))
+        subtitles = Alternative(f"{_CAPTIONS}.m3u8", captions.language, captions.name)
     write_atomic(folder / MASTER, master_playlist(starting_order(variants), sound, subtitles).encode("utf-8"))
     top = ranked[0]
     master = Rendition(name="master", path=rel / MASTER, content_type=M3U8, size_bytes=(folder / MASTER).stat().st_size,
