@@ -2,8 +2,8 @@
 
 Run: uv run --group bench python benchmarks/photos.py [--photos N] [--size WxH] [--repeat N]
 
-Every approach makes the design's full set from each photo (large 2048 JPEG, medium 1024 and
-small 640 JPEG + WebP, thumb 320 JPEG, a 300x300 square) with the same encoder settings, so the
+Every approach makes the design's full set from each photo (large 2048, medium 1024, small 640 and
+thumb 320, each JPEG + WebP, and a 300x300 square) with the same encoder settings, so the
 ratios measure the pipeline, not the encoders:
 
   naive        full decode, then a LANCZOS resize from the full image per rendition, one process
