@@ -11,7 +11,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from mediapack.i18n import LOCALES, catalogue_languages, has_catalogue, text_direction, words_for
-from mediapack.messages import MESSAGES, label_problem, placeholders
+from mediapack.messages import COUNTED, MESSAGES, label_problem, placeholders
 
 # The languages issue 14 asks labels for (English is the source language: it needs no catalogue).
 LANGUAGES = ("fr", "es", "de", "pt", "it", "nl", "tr", "ru", "uk", "ar", "fa", "ur", "he", "hi", "bn", "zh",
@@ -40,16 +40,20 @@ def test_every_message_is_translated_with_its_placeholders(language):
         catalog = read_po(po, locale=language)
     translated = {message.context: message.string for message in catalog if message.id}
     assert set(translated) == set(MESSAGES)
-    for key, text in translated.items():
-        assert text.strip(), key
-        assert label_problem(key, text) is None, (key, text)
+    for key, forms in translated.items():
+        assert isinstance(forms, tuple) == (key in COUNTED), key  # counted labels have every plural form
+        for text in forms if isinstance(forms, tuple) else (forms,):
+            assert text.strip(), key
+            assert label_problem(key, text) is None, (key, text)
     words = words_for(language)
     assert words("video_intro") == translated["video_intro"]  # the .mo is found and read
 
 
 def test_the_template_lists_every_message():
     with (LOCALES / "mediapack.pot").open("rb") as pot:
-        assert {m.context: m.id for m in read_po(pot) if m.id} == MESSAGES
+        ids = {m.context: m.id for m in read_po(pot) if m.id}
+    assert {key: msgid[0] if isinstance(msgid, tuple) else msgid for key, msgid in ids.items()} == MESSAGES
+    assert {key for key, msgid in ids.items() if isinstance(msgid, tuple)} == COUNTED
 
 
 @pytest.mark.parametrize(("language", "direction"), [
@@ -130,3 +134,14 @@ def test_the_story_zone_is_its_own_offset_else_the_setting_else_utc():
     assert story_zone(story, None) == UTC and story_zone(story, Settings()) == UTC
     assert story_zone(story, tehran) == ZoneInfo("Asia/Tehran")
     assert story_zone(changed(story, zone=kabul), tehran) == kabul  # what the story says wins
+
+
+@pytest.mark.parametrize(("language", "one", "two", "five"), [
+    ("ru", "Автор: A", "Авторы: A и B", "Авторы: …"), ("uk", "Автор: A", "Автори: A і B", "Автори: …"),
+    ("tr", "Yazan: A", "Yazanlar: A ve B", "Yazanlar: …"), ("fa", "نوشتهٔ A", "نوشتهٔ A و B", "نوشتهٔ …"),
+])
+def test_a_byline_takes_the_plural_form_its_number_of_names_needs(language, one, two, five):
+    words = words_for(language)
+    assert words("by", 1, names="A") == one and words("by", 2, names=words.names(["A", "B"])) == two
+    assert words("by", 5, names="…") == five
+    assert words_for(language, labels=(("by", "Text: {names}"),))("by", 2, names="A") == "Text: A"

@@ -20,7 +20,7 @@ from babel.lists import format_list
 from babel.units import format_unit
 from markupsafe import Markup
 
-from .messages import DOMAIN, MESSAGES
+from .messages import COUNTED, DOMAIN, MESSAGES
 
 if TYPE_CHECKING:
     from .model import Story
@@ -120,14 +120,23 @@ class Words:
     locale: Locale  # CLDR data for dates and numbers (English if CLDR does not know the language)
     texts: Mapping[str, str]  # key -> text, for every key of MESSAGES
     zone: tzinfo  # dates are shown in it
+    catalogue: gettext.NullTranslations  # for the plural forms of COUNTED labels
+    overridden: frozenset[str] = frozenset()  # keys the newsroom set in [page.labels]: one form for any count
 
-    def __call__(self, key: str, **values: object) -> str:
+    def text(self, key: str, n: int | None = None, /) -> str:
+        """Return the label ``key`` unfilled; a COUNTED label in the plural form a number ``n`` takes."""
+        if n is None or key not in COUNTED or key in self.overridden:
+            return self.texts[key]
+        return self.catalogue.npgettext(key, MESSAGES[key], MESSAGES[key], n)
+
+    # n is positional-only: a label's placeholders (such as {count}) are the keyword arguments.
+    def __call__(self, key: str, n: int | None = None, /, **values: object) -> str:
         """Return the label ``key`` in the story's language, its placeholders filled in."""
-        return self.texts[key].format(**values)
+        return self.text(key, n).format(**values)
 
-    def markup(self, key: str, **values: object) -> Markup:
+    def markup(self, key: str, n: int | None = None, /, **values: object) -> Markup:
         """Return the label as HTML: its text escaped, values escaped unless they are Markup already."""
-        return Markup.escape(self.texts[key]).format(**values)
+        return Markup.escape(self.text(key, n)).format(**values)
 
     def digits(self, text: str) -> str:
         """Write the ASCII digits of ``text`` in the locale's own digits, where CLDR says it has them."""
@@ -176,13 +185,15 @@ def words_for(language: str, direction: str | None = None, zone: tzinfo = UTC,
               labels: tuple[tuple[str, str], ...] = ()) -> Words:
     """Return the Words of a language: its catalogue's labels (English where it has none), then ``labels``."""
     locale = _locale(language) or Locale.parse(SOURCE_LANGUAGE)
-    texts = dict(MESSAGES)
+    catalogue = gettext.NullTranslations()  # English: the messages themselves
     if has_catalogue(language) and _subtags(language)[0].lower() != SOURCE_LANGUAGE:
         catalogue = gettext.translation(DOMAIN, LOCALES, ["_".join(_subtags(language)), _subtags(language)[0]],
                                         fallback=True)
-        texts = {key: catalogue.pgettext(key, english) for key, english in MESSAGES.items()}
+    texts = {key: catalogue.npgettext(key, english, english, 1) if key in COUNTED else catalogue.pgettext(key, english)
+             for key, english in MESSAGES.items()}
     texts.update(labels)
-    return Words(language, direction or text_direction(language), locale, MappingProxyType(texts), zone)
+    return Words(language, direction or text_direction(language), locale, MappingProxyType(texts), zone, catalogue,
+                 frozenset(key for key, _ in labels))
 
 
 def story_zone(story: Story, settings: Settings | None) -> tzinfo:

@@ -45,6 +45,8 @@ MESSAGES = {
     "social": "Social",
     "file": "File",
 }
+# Labels whose words change with a count (gettext plural forms): "Автор: A", "Авторы: A и B".
+COUNTED = frozenset({"by"})
 DOMAIN = "mediapack"  # the catalogues' file name: locales/<language>/LC_MESSAGES/mediapack.mo
 
 

@@ -31,8 +31,9 @@ def _article_text(story: Story, body: Body, words: Words, dates: list[str]) -> s
         return single_line(text, None, keep_bidi=True)
 
     headline = line(story.headline)
-    byline = words.names([line(name) for name in story.byline])
-    meta = ([words("by", names=byline)] if byline else []) + (
+    names = [line(name) for name in story.byline if name]
+    byline = words.names(names)
+    meta = ([words("by", len(names), names=byline)] if byline else []) + (
         [words("section", section=line(story.section))] if story.section else [])
     parts = [f"{headline}\n{'=' * len(headline)}", line(story.standfirst or ""), "\n".join(meta + dates),
              body.text.rstrip("\n"), line(story.copyright or "")]
@@ -42,7 +43,7 @@ def _article_text(story: Story, body: Body, words: Words, dates: list[str]) -> s
 def _byline(words: Words, names: Sequence[str]) -> Markup:
     """Return "By A and B" as HTML, each name isolated so a Latin name keeps its place in a Persian line."""
     isolated = [str(Markup("<bdi>{}</bdi>").format(name)) for name in names if name]
-    return words.markup("by", names=Markup(words.names(isolated))) if isolated else Markup("")
+    return words.markup("by", len(isolated), names=Markup(words.names(isolated))) if isolated else Markup("")
 
 
 def write_article(out_root: Path, story: Story, media: Sequence[BuiltMedia], manifest: dict, body: Body,
