@@ -1,16 +1,18 @@
-"""The figures' speed details: the lead photo loads first, the poster is WebP, a phone picks a small rung."""
+"""The figures' speed details (the lead photo loads first, the poster is WebP, a phone picks a small rung) and
+the captions track's language."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from test_manifest import HOSTILE, _r, sample
 from test_page import Elements
 
 from mediapack.model import PHOTO, BuiltMedia, MediaInfo, MediaItem
 from mediapack.publish.body import render_body
-from mediapack.publish.figures import rung_media
+from mediapack.publish.figures import rung_media, subtitles_language
 
 
 def two_photos_and_a_video():
@@ -79,3 +81,14 @@ def test_rungs_of_one_width_need_no_query():
              _r("b", "media/v/b.mp4", "video/mp4", 10, width=640, height=360)]
     assert rung_media(rungs) == [None, None]
     assert rung_media(rungs[:1]) == [None] and rung_media([]) == []
+
+
+@pytest.mark.parametrize(("subtitles", "language"), [
+    ("video/clip.fa.srt", "fa"), ("video/clip.pt-BR.vtt", "pt-BR"), ("video/clip.srt", "de"),
+    ("video/clip.final.srt", "de"), ("video/clip.v2.srt", "de"), ("video/clip.xx.srt", "de"),
+])
+def test_the_track_language_comes_from_the_file_name_else_the_story(subtitles: str, language: str) -> None:
+    story, media, _ = sample()
+    video = media[1]
+    built = replace(video, item=replace(video.item, subtitles=Path(subtitles)))
+    assert subtitles_language(replace(story, language="de"), built) == language
