@@ -93,7 +93,7 @@ def xml_text(value: object) -> str:
 
 def sub(parent: ET.Element, tag: str, text: object = None, **attributes: object) -> ET.Element:
     """Add a child element with optional text and attributes (None values left out), all made XML-safe."""
-    child = ET.SubElement(parent, tag, {k.rstrip("_"): xml_text(v) for k, v in attributes.items() if v is not None})
+    child = ET.SubElement(parent, tag, {k: xml_text(v) for k, v in attributes.items() if v is not None})
     if text is not None:
         child.text = xml_text(text)
     return child

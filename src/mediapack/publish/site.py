@@ -1,4 +1,5 @@
-"""The files at the top of OUT that describe every story in it: ``_headers`` for a static host.
+"""The files at the top of OUT that describe every story in it: ``_headers`` for a static host, and
+with ``--base-url`` the feed and sitemaps (feeds.py, sitemaps.py).
 
 A page's ``download`` attribute names a saved file ``<slug>-<id>-<file>``, but browsers ignore it
 for a link to another origin (the page on the CMS, the files on a CDN) and open a JPEG, an MP4 or a
@@ -22,7 +23,9 @@ from urllib.parse import quote, unquote, urlsplit
 from ..files import write_atomic
 from ..records import built_stories
 from .downloads import downloads
+from .feeds import FEED, rss_feed, site_story
 from .manifest import story_url
+from .sitemaps import NEWS_SITEMAP, VIDEO_SITEMAP, news_sitemap, video_sitemap
 
 HEADERS = "_headers"
 # By extension, fixed here rather than read from the machine's mime.types: the same on every machine.
@@ -53,9 +56,6 @@ def write_site_files(out_dir: Path, base_url: str | None = None) -> None:
                 "# Netlify and Cloudflare Pages read it; see the README for nginx.\n\n" + "\n".join(blocks))
         _write_if_changed(out_dir / HEADERS, text.encode("utf-8"))
         if base_url:
-            from .feeds import FEED, rss_feed, site_story
-            from .sitemaps import NEWS_SITEMAP, VIDEO_SITEMAP, news_sitemap, video_sitemap
-
             listed = [story for _, manifest in stories if (story := site_story(manifest)) is not None]
             for name, data in ((FEED, rss_feed(listed, base_url)), (NEWS_SITEMAP, news_sitemap(listed)),
                                (VIDEO_SITEMAP, video_sitemap(listed))):
