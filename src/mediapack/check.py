@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .compose.fonts import RAQM_MISSING, has_raqm, needs_shaping
+from .compose.fonts import RAQM_MISSING, has_raqm, needs_shaping, unfounded_scripts
 from .credentials.setup import signing_setup
 from .credentials.signer import SigningSetup
 from .credentials.verify import private_credentials
@@ -76,7 +76,7 @@ def check_language(story: Story, settings: Settings, findings: Findings) -> None
         findings.warn(story.source, "language", f"mediapack has no labels in {story.language!r}: the page's labels "
                       "are in English (set your own in mediapack.toml's [page.labels])")
     request = story.compose
-    if request is None or has_raqm():
+    if request is None:
         return
     texts = [story.headline, story.section or "", *story.byline]
     texts += [text for item in story.media for text in (item.caption or "", item.credit or "")]
@@ -84,8 +84,11 @@ def check_language(story: Story, settings: Settings, findings: Findings) -> None
         for item in story.media:
             cues = parse_subtitles(story.folder / item.subtitles)[0] if item.subtitles else []
             texts += [line for cue in cues for line in cue[3]]
-    if any(needs_shaping(text) for text in texts):
+    if not has_raqm() and any(needs_shaping(text) for text in texts):
         findings.error(story.source, "compose", f"has right-to-left text to draw, but {RAQM_MISSING}")
+    if scripts := sorted({script for text in texts for script in unfounded_scripts(text)}):
+        findings.warn(story.source, "compose", f"has {', '.join(scripts)} text, which the bundled fonts (DejaVu "
+                      "Sans, Vazirmatn) have no letters for: the compositions would show it as empty boxes")
 
 
 def _decode_photos(story: Story, infos: dict[str, MediaInfo], settings: Settings, findings: Findings) -> None:

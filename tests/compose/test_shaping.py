@@ -115,3 +115,18 @@ def test_check_refuses_a_persian_slideshow_without_raqm(tmp_path: Path, monkeypa
         (f"{folder / 'story.md'}: compose: has right-to-left text to draw, but this Pillow has no raqm layout "
          "engine (libraqm with libfribidi), so right-to-left text would be drawn unjoined and backwards; install "
          "libfribidi0 (Debian) or fribidi and rebuild")]
+
+
+def test_check_warns_of_a_script_the_bundled_fonts_cannot_draw(tmp_path: Path):
+    make_photo(tmp_path / "s" / "p.jpg")
+    folder = write_story(tmp_path / "s", """
+        headline: नौका फिर से चली
+        language: hi
+        published: 2026-06-20T09:30:00+05:30
+        compose: {slideshow: true}
+        media:
+          - {id: p, file: p.jpg, caption: 渡轮, credit: AFP, alt: नौका}
+    """)
+    assert [str(w) for w in check_story(folder, Settings()).warnings] == [
+        (f"{folder / 'story.md'}: compose: has CJK, Devanagari text, which the bundled fonts (DejaVu Sans, "
+         "Vazirmatn) have no letters for: the compositions would show it as empty boxes")]

@@ -61,3 +61,21 @@ def face_file(text: str, bold: bool) -> str:
     if arabic:
         return ARABIC_BOLD if bold else ARABIC_REGULAR
     return BOLD if bold else REGULAR
+
+
+# Scripts neither DejaVu Sans nor Vazirmatn has letters for, by the first word of their characters' names.
+# (Checked against the fonts' character maps with fontTools; DejaVu has Lao, N'Ko, Tifinagh and Georgian.)
+_UNFOUNDED = frozenset({"DEVANAGARI", "BENGALI", "GURMUKHI", "GUJARATI", "ORIYA", "TAMIL", "TELUGU", "KANNADA",
+                        "MALAYALAM", "SINHALA", "THAI", "TIBETAN", "MYANMAR", "KHMER", "ETHIOPIC", "CJK", "HIRAGANA",
+                        "KATAKANA", "HANGUL", "BOPOMOFO", "YI", "SYRIAC", "THAANA", "JAVANESE"})
+
+
+def unfounded_scripts(text: str) -> set[str]:
+    """Return the scripts in ``text`` the shipped fonts cannot draw ("Devanagari", "Cjk"): shown as boxes."""
+    found = set()
+    for ch in text:
+        if ord(ch) > 0x58F:  # Latin, Greek, Cyrillic and Armenian are all drawn
+            word = unicodedata.name(ch, "").split(" ", 1)[0]
+            if word in _UNFOUNDED:
+                found.add("CJK" if word == "CJK" else word.title())
+    return found
