@@ -85,8 +85,10 @@ def build_command(
     stories: Stories,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder; each story lands in OUT/<slug>/.",
                                       file_okay=False)] = Path("dist"),
-    base_url: Annotated[str | None, typer.Option(help="Make every link absolute under this URL "
-                                                 "(e.g. https://media.example.org/stories).")] = None,
+    base_url: Annotated[str | None, typer.Option(help="The URL OUT is served at "
+                                                 "(e.g. https://media.example.org/stories): every link is made "
+                                                 "absolute under it, the pages get share cards, and OUT a "
+                                                 "feed.xml, sitemap-news.xml and sitemap-video.xml.")] = None,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, show_default=False,
                                              help="Worker slots shared by stories built in parallel and their "
                                              "photo and video encodes [default: the CPUs this process may use]."
