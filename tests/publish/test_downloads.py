@@ -98,8 +98,8 @@ def test_the_rest_is_folded_under_details_each_link_naming_its_file_and_size(tmp
     assert [(a["href"], a["download"], a["text"]) for a in photo["more"]] == [
         ("media/one/medium.jpg", "tiny-story-one-medium.jpg", "tiny-story-one-medium.jpg · 1024×683 · 210 kB"),
         ("media/one/small.jpg", "tiny-story-one-small.jpg", "tiny-story-one-small.jpg · 640×427 · 90 kB"),
-        ("media/one/square.jpg", "tiny-story-one-square.jpg", "tiny-story-one-square.jpg · 300×300 · 30 kB"),
-        ("media/one/thumb.jpg", "tiny-story-one-thumb.jpg", "tiny-story-one-thumb.jpg · 320×213 · 20 kB")]
+        ("media/one/thumb.jpg", "tiny-story-one-thumb.jpg", "tiny-story-one-thumb.jpg · 320×213 · 20 kB"),
+        ("media/one/square.jpg", "tiny-story-one-square.jpg", "tiny-story-one-square.jpg · 300×300 · 30 kB")]
     assert [a["text"] for a in video["more"]] == [
         "tiny-story-clip-480p.mp4 · 854×480 · 0:15 · 900 kB", "tiny-story-clip-poster.jpg · 1280×720 · 80 kB",
         "tiny-story-clip-captions.vtt · 2 kB"]
@@ -181,3 +181,17 @@ def test_the_block_speaks_the_storys_language(tmp_path):
     photo = Groups(section).groups[0]
     assert photo["summary"] == "اندازه‌ها و فایل‌های دیگر (۴)"  # in Persian, with Persian digits
     assert photo["main"]["text"].startswith("tiny-story-one-large.jpg · ۲۰۴۸×۱۳۶۵ · ")  # the file name as saved
+
+
+def test_the_main_download_is_the_whole_picture_even_where_a_crop_holds_more_pixels():
+    manifest = {"slugline": "s", "associations": [{"name": "pano", "type": "picture", "renditions": [
+        {"name": "crop-1x1", "href": "media/pano/crop-1x1.jpg", "contentType": "image/jpeg", "width": 1000,
+         "height": 1000, "sizeInBytes": 9},
+        {"name": "large", "href": "media/pano/large.jpg", "contentType": "image/jpeg", "width": 2048, "height": 341,
+         "sizeInBytes": 9},
+        {"name": "square", "href": "media/pano/square.jpg", "contentType": "image/jpeg", "width": 300,
+         "height": 300, "sizeInBytes": 1}]}]}
+    (group,) = downloads(manifest)
+    assert [link["filename"] for link in group["links"]] == ["s-pano-large.jpg", "s-pano-crop-1x1.jpg",
+                                                             "s-pano-square.jpg"]
+    assert group["thumbnail"]["src"] == "media/pano/large.jpg"  # a crop would not show the whole picture

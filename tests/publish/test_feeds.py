@@ -44,7 +44,7 @@ def test_the_feed_is_rss_with_a_media_group_per_item():
     photo, video, audio = item.findall("media:group", NS)
     contents = photo.findall("media:content", NS)
     assert [c.get("url") for c in contents] == [STORY + f"media/one/{n}.jpg" for n in
-                                                ("large", "medium", "small", "square", "thumb")]
+                                                ("large", "medium", "small", "thumb", "square")]
     assert contents[0].attrib == {"url": STORY + "media/one/large.jpg", "type": "image/jpeg", "medium": "image",
                                   "isDefault": "true", "fileSize": "640000", "width": "2048", "height": "1365"}
     assert photo.findtext("media:description", namespaces=NS) == "First photo"

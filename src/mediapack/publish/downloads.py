@@ -48,20 +48,26 @@ def downloadable(kind: str | None, renditions: list[dict]) -> list[dict]:
         chosen += [r for r in renditions if r["name"] == "poster"]
         return chosen + [r for r in renditions if r.get("contentType") == "text/vtt" and "caption" in r["name"]]
     if kind == "picture":
-        # Every size as JPEG, the largest first; the WebP/AVIF copies of the same sizes serve the page.
+        # Every size as JPEG, the whole picture's largest first, then the crops (a panorama's 1:1 crop can
+        # hold more pixels than its large size); the WebP/AVIF copies of the same sizes serve the page.
         jpegs = [r for r in renditions if r.get("contentType") == "image/jpeg"]
-        chosen = sorted(jpegs, key=lambda r: -r.get("width", 0) * r.get("height", 0))
+        chosen = sorted(jpegs, key=lambda r: (is_crop(r["name"]), -r.get("width", 0) * r.get("height", 0)))
         return chosen + [r for r in renditions if r.get("contentType") == "video/mp4"]  # an animation's loop
     if kind == "audio":
         return [r for r in renditions if str(r.get("contentType", "")).startswith("audio/")]
     return list(renditions)
 
 
+def is_crop(name: str) -> bool:
+    """Tell a crop (square, 16:9, 4:3, 1:1, the share image) from a size of the whole picture."""
+    return name in ("square", "share") or name.startswith("crop-")
+
+
 def _thumbnail(kind: str | None, renditions: list[dict]) -> dict | None:
     """Pick a small picture of the item (a photo's thumb, a video's poster) and its size inside the box."""
     if kind == "picture":
         pictures = [r for r in renditions if r.get("contentType") in ("image/jpeg", "image/webp")
-                    and not r["name"].startswith("square")]
+                    and not is_crop(r["name"].removesuffix("-webp"))]
     elif kind == "video":
         pictures = [r for r in renditions if r["name"] in ("poster-webp", "poster")]
     else:

@@ -16,7 +16,7 @@ from datetime import datetime
 from email.utils import format_datetime
 
 from ..files import as_utc
-from .downloads import downloadable
+from .downloads import downloadable, is_crop
 from .manifest import story_url
 
 MEDIA_RSS = "http://search.yahoo.com/mrss/"
@@ -169,7 +169,7 @@ def _feed_media(assoc: dict) -> FeedMedia | None:
     if not chosen:
         return None
     if kind == "picture":
-        pictures = [r for r in renditions if r.get("contentType") == "image/jpeg" and r.get("name") != "square"]
+        pictures = [r for r in renditions if r.get("contentType") == "image/jpeg" and not is_crop(r.get("name", ""))]
     else:
         pictures = [r for r in renditions if r.get("name") == "poster"]
     pictures = [r for r in pictures if r.get("href") and r.get("width")]
