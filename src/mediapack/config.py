@@ -22,6 +22,7 @@ from .settings import (
     Settings,
     SigningSettings,
     VideoRung,
+    is_pem_text,
 )
 
 CONFIG_NAME = "mediapack.toml"
@@ -167,10 +168,10 @@ def _check_story_config(before: Settings, after: Settings, data: dict[str, Any],
 
 def _parse_signing(signing: SigningSettings, table: dict[str, Any], path: Path, findings: Findings
                    ) -> SigningSettings:
-    """Merge ``[signing]``; its file paths are relative to the mediapack.toml that names them."""
+    """Merge ``[signing]``; its file paths are relative to the mediapack.toml that names them, PEM text is kept."""
     merged = _merge_scalars(signing, table, "signing", path, findings)
     files = {name: str(path.parent / Path(value).expanduser()) for name in ("cert", "key", "trust_anchors")
-             if (value := table.get(name)) and value == getattr(merged, name)}
+             if (value := table.get(name)) and value == getattr(merged, name) and not is_pem_text(value)}
     return replace(merged, **files)
 
 

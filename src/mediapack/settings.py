@@ -192,6 +192,11 @@ class SigningSettings:
     trust_anchors: str = ""  # PEM root certificates verify and doctor trust
 
 
+def is_pem_text(value: str) -> bool:
+    """Whether a [signing] value (or its environment variable) is PEM text itself rather than a file's path."""
+    return "-----BEGIN" in value or "\n" in value or "\r" in value  # an openssl export starts "Bag Attributes"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every setting, merged from the mediapack.toml files that apply to a story."""

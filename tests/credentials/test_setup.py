@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,58 @@ def test_a_timestamp_url_from_the_environment_must_be_http(monkeypatch: pytest.M
     monkeypatch.setenv("MEDIAPACK_C2PA_TSA_URL", "ftp://tsa.example.org")
     (problem,) = problems_of(Settings())
     assert problem.startswith("MEDIAPACK_C2PA_TSA_URL: ") and "ftp://tsa.example.org" in problem
+
+
+def secret_lines(key_text: str) -> list[str]:
+    """The lines of a key that are its secret: everything but its PEM armour and openssl's bag attributes."""
+    return [line for line in key_text.splitlines() if line.strip() and "-----" not in line and ":" not in line]
+
+
+def assert_refused_without_showing(story: Path, out: Path, env: dict[str, str], doctor_in: Path, expected: str,
+                                   key_text: str) -> None:
+    """check, build --json and doctor all refuse the set-up with ``expected``; no line of the key is shown."""
+    runs = [run_cli("check", str(story), env=env), run_cli("build", str(story), "--out", str(out), "--json", env=env),
+            run_cli("doctor", cwd=doctor_in, env=env)]
+    assert [proc.returncode for proc in runs] == [2, 2, 3]
+    assert f"error: {expected}" in runs[0].stderr
+    assert expected in json.loads(runs[1].stdout)["stories"][0]["errors"]
+    assert f"signing:  PROBLEM - {expected}" in runs[2].stdout
+    shown = "".join(proc.stdout + proc.stderr for proc in runs)
+    assert [line for line in secret_lines(key_text) if line in shown] == []
+    assert not out.exists()
+
+
+def test_a_key_as_openssl_exports_it_is_read_and_never_shown(tmp_path: Path, creds) -> None:
+    other = make_credentials(tmp_path / "other")  # the key of another certificate: refused, as it must be
+    bag = ("Bag Attributes\n    localKeyID: 5A 1F 03\n    friendlyName: signing desk\nKey Attributes: "
+           "<No Attributes>\n")
+    story = write_story(tmp_path / "story", "headline: Leaky")
+    assert_refused_without_showing(
+        story, tmp_path / "dist", {ENV_CERT: str(creds.chain), ENV_KEY: bag + other.key.read_text()}, tmp_path,
+        f"{ENV_KEY}: is not the key of the first certificate in {ENV_CERT} ({creds.chain})", other.key.read_text())
+    with pytest.MonkeyPatch.context() as patch:  # with its own certificate, the exported key signs
+        patch.setenv(ENV_CERT, str(creds.chain))
+        patch.setenv(ENV_KEY, bag + creds.key.read_text())
+        assert signing_setup(Settings())[0].signer == "Example News"
+
+
+def test_a_key_written_into_mediapack_toml_is_kept_as_text_and_never_shown(tmp_path: Path, creds) -> None:
+    other = make_credentials(tmp_path / "other")
+    newsroom = tmp_path / "newsroom"
+    story = write_story(newsroom / "story", "headline: Inline")
+    toml = f'[signing]\ncert = "{creds.chain}"\nkey = """\n{other.key.read_text()}"""\n'
+    (newsroom / "mediapack.toml").write_text(toml)
+    assert_refused_without_showing(
+        story, tmp_path / "dist", {}, newsroom,
+        f"signing.key: is not the key of the first certificate in signing.cert ({creds.chain})", other.key.read_text())
+    (newsroom / "mediapack.toml").write_text(toml.replace(other.key.read_text(), creds.key.read_text()))
+    assert signing_setup(load_settings(story))[0].signer == "Example News"
+
+
+def test_a_value_that_is_neither_pem_nor_a_path_is_not_shown(creds) -> None:
+    body = "".join(secret_lines(creds.key.read_text()))  # the key's base64 on one line, as a pasted secret
+    (problem,) = problems_of(settings_with(creds.chain, body))
+    assert problem.startswith("signing.key: is neither PEM text nor the path of a file it can read")
+    assert body[:20] not in problem
+    assert problems_of(settings_with(creds.chain, "/no/such/key.pem")) == [
+        "/no/such/key.pem: signing.key: cannot read it: No such file or directory"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import ConfigError, Findings, Problem, single_line
 from ..rules import http_url
+from ..settings import is_pem_text
 from .signer import SigningSetup
 
 if TYPE_CHECKING:
@@ -24,7 +26,8 @@ if TYPE_CHECKING:
 
 ENV_CERT, ENV_KEY = "MEDIAPACK_C2PA_CERT", "MEDIAPACK_C2PA_KEY"
 ENV_TIMESTAMP, ENV_ANCHORS = "MEDIAPACK_C2PA_TSA_URL", "MEDIAPACK_C2PA_TRUST_ANCHORS"
-_PEM = "-----BEGIN"
+_MAX_SHOWN_PATH = 1024
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+=]{40,}")  # a key's base64 without its PEM lines; no path has one
 _MAX_PEM_BYTES = 1_000_000
 _SOON = 30  # days: a certificate expiring sooner is worth a warning
 _HELP = ("the signer's certificate needs the digitalSignature key usage, an extended key usage C2PA accepts "
@@ -111,18 +114,26 @@ def _setting_origin(settings: Settings) -> str:
 
 
 def _read(value: str, where: str, findings: Findings) -> _Pem | None:
-    """Read PEM text given inline or as a path; problems name the setting or file, never the text."""
-    if value.lstrip().startswith(_PEM):
+    """Read PEM text given inline or as a path; problems name the setting (and a path), never the text."""
+    if is_pem_text(value):
         return _Pem(value.encode("utf-8"), where, None)
     path = Path(value).expanduser()
+    shown = path if _plausible_path(value) else None  # else it may be key material without its PEM lines
     try:
         if path.stat().st_size > _MAX_PEM_BYTES:
-            findings.error(path, where, "is too large to be a PEM file")
+            findings.error(shown, where, "is too large to be a PEM file")
             return None
-        return _Pem(path.read_bytes(), f"{where} ({path})", path)
-    except OSError as exc:
-        findings.error(path, where, f"cannot read it: {exc.strerror or exc}")
+        return _Pem(path.read_bytes(), f"{where} ({path})" if shown else where, path)
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in it
+        reason = (exc.strerror if isinstance(exc, OSError) else None) or "not a file's path"  # str(exc) names it
+        findings.error(shown, where, f"cannot read it: {reason}" if shown else
+                       f"is neither PEM text nor the path of a file it can read ({reason})")
         return None
+
+
+def _plausible_path(value: str) -> bool:
+    """Whether a value may be shown as the path it is taken for: short, and no run of base64 like a key's."""
+    return len(value) <= _MAX_SHOWN_PATH and not _BASE64_RUN.search(value)
 
 
 def _load(cert: _Pem, key: _Pem, timestamp: str | None, origin: str, findings: Findings) -> SigningSetup | None:
