@@ -12,6 +12,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, BinaryIO
 
 from ..errors import VerificationError, single_line
+from ..privacy import is_private_field
 from .manifest import media_type
 
 if TYPE_CHECKING:
@@ -20,8 +21,9 @@ if TYPE_CHECKING:
 
 SIGNED_SUFFIXES = frozenset({".jpg", ".jpeg", ".webp", ".avif", ".mp4", ".m4a"})
 _UNTRUSTED = "signingCredential.untrusted"  # reported as "not trusted", not as a failure
-# Words in the names of assertion fields that carry where a picture was taken or which device took it.
-_PRIVATE_FIELDS = ("gps", "latitude", "longitude", "location", "serial", "owner")
+# Assertions that copy a capture's own metadata (EXIF, IPTC, XMP) into its manifest: one whose fields
+# cannot be read is taken to hold private ones.
+_METADATA_LABELS = ("stds.exif", "stds.iptc", "stds.xmp", "c2pa.metadata", "cawg.metadata")
 
 
 @dataclass(frozen=True)
@@ -175,7 +177,7 @@ def private_credentials(path: Path) -> str | None:
 
     def walk(value: object) -> None:
         if isinstance(value, dict):
-            found.update(k for k in value if any(word in str(k).lower() for word in _PRIVATE_FIELDS))
+            found.update(str(k) for k in value if is_private_field(str(k)))
             for inner in value.values():
                 walk(inner)
         elif isinstance(value, list):
@@ -184,7 +186,8 @@ def private_credentials(path: Path) -> str | None:
 
     for manifest in store.get("manifests", {}).values():
         for assertion in manifest.get("assertions", []):
-            if any(word in str(assertion.get("label", "")).lower() for word in _PRIVATE_FIELDS):
-                found.add(str(assertion["label"]))
-            walk(assertion.get("data"))
+            label, data = str(assertion.get("label", "")), assertion.get("data")
+            if is_private_field(label) or (label.startswith(_METADATA_LABELS) and not isinstance(data, dict)):
+                found.add(label)
+            walk(data)
     return ", ".join(sorted(found)[:5]) or None

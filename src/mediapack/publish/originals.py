@@ -19,10 +19,11 @@ from ..config import Settings
 from ..errors import BuildError, InputError, single_line
 from ..ffmpeg import FFmpeg, file_arg, input_args
 from ..model import AUDIO, PHOTO, MediaInfo
+from ..privacy import is_private_field
 from ..video.outputs import encode_to_files
 from .jumbf import MANIFEST_CONTAINERS, has_manifest, without_manifests
 
-SANITISER_VERSION = 2  # in the cache key of a sanitised original: bump when what is removed changes
+SANITISER_VERSION = 3  # in the cache key of a sanitised original: bump when what is removed changes
 ED_NOTE = {"sanitised": "The originals in the packages have had their location, serial numbers, owner names, "
                         "maker notes and thumbnails removed; their pixels and streams are as they came.",
            "untouched": "The originals in the packages are the files as they came, with all their metadata.",
@@ -32,15 +33,17 @@ ED_NOTE = {"sanitised": "The originals in the packages have had their location, 
 _SANITISABLE_PHOTOS = {"JPEG", "PNG", "WEBP", "TIFF"}
 # EXIF groups a camera's own tags live in (maker notes, decoded): anything but these standard ones.
 _STANDARD_EXIF = {"Image", "Photo", "Iop"}
-_PRIVATE = re.compile(r"GPS|Serial|Owner|MakerNote|UniqueID|Thumbnail"  # where, which device, whose
-                      r"|\.(Make|Model|Software|HostComputer|LensMake|LensModel|LensSpecification|LensInfo)$",
-                      re.IGNORECASE)
 # Container tags a sanitised video or audio file keeps: the editorial ones. Everything else goes: the
 # location (©xyz, com.apple.quicktime.location.ISO6709), the make, model and software of the device.
 _KEPT_TAGS = {"title", "artist", "album_artist", "composer", "album", "comment", "description", "synopsis",
               "copyright", "genre", "date", "creation_time", "language", "track", "disc"}
 _MUXERS = {"mov": "mov", "mp4": "mp4", "m4a": "ipod", "m4v": "mp4", "mkv": "matroska", "webm": "webm",
            "mka": "matroska", "mp3": "mp3", "wav": "wav", "flac": "flac", "ogg": "ogg", "opus": "ogg"}
+
+
+def _dropped(key: str) -> bool:
+    """Whether a sanitised photo loses this exiv2 key: a private field, or a thumbnail (the uncropped picture)."""
+    return is_private_field(key) or "thumbnail" in key.lower()
 
 
 def unsanitisable(info: MediaInfo, path: Path) -> str | None:
@@ -85,11 +88,11 @@ def sanitise_photo(source: Path, info: MediaInfo, target: Path) -> str:
     try:
         with pyexiv2.ImageData(data) as img:
             exif = img.read_exif()
-            drop = {key: None for key in exif if _PRIVATE.search(key) or key.split(".")[1] not in _STANDARD_EXIF}
+            drop = {key: None for key in exif if _dropped(key) or key.split(".")[1] not in _STANDARD_EXIF}
             if drop:
                 img.modify_exif(drop)
             xmp = img.read_xmp()
-            if drop := {key: None for key in xmp if _PRIVATE.search(key) or key.startswith("Xmp.xmp.Thumbnails")}:
+            if drop := {key: None for key in xmp if _dropped(key)}:
                 img.modify_xmp(drop)
             img.clear_thumbnail()
             data = img.get_bytes()
