@@ -65,8 +65,8 @@ def test_a_slideshow_is_created_from_the_photos_and_the_audio_bed_it_places() ->
     item = MediaItem(id="slideshow", file=Path("slideshow"), credit="Ann/Agency")
     built = BuiltMedia(item, MediaInfo(path=Path("x"), kind=VIDEO, format="composition"), (), composed=True)
     parts = ingredients(STORY, built, (PHOTO_ITEM,))
-    assert [(p.label, p.path.name, p.relationship) for p in parts] == [
-        ("photo-0", "crew.jpg", "componentOf"), ("audio-bed", "bed.m4a", "componentOf")]
+    assert [(p.label, p.path.name, p.relationship, p.title) for p in parts] == [
+        ("photo-0", "crew.jpg", "componentOf", "crew.jpg"), ("audio-bed", "bed.m4a", "componentOf", "audio-bed.m4a")]
     manifest = definition(built, rendition("16x9", 1920, 1080, "video/mp4"), parts)
     actions = manifest["assertions"][0]["data"]["actions"]
     assert actions[0] == {"action": "c2pa.created", "digitalSourceType": COMPOSITE}
@@ -75,8 +75,8 @@ def test_a_slideshow_is_created_from_the_photos_and_the_audio_bed_it_places() ->
 
 
 def test_a_source_is_named_with_its_type() -> None:
-    item = MediaItem(id="clip", file=Path("video/clip.mkv"))
-    built = BuiltMedia(item, MediaInfo(path=Path("video/clip.mkv"), kind=VIDEO, format="matroska"), ())
+    item = MediaItem(id="clip", file=Path("video/Kharkiv DSC_0042.MKV"))  # its name stays in the newsroom
+    built = BuiltMedia(item, MediaInfo(path=item.file, kind=VIDEO, format="matroska"), ())
     (parent,) = ingredients(STORY, built, ())
     assert parent.definition() == {"title": "clip.mkv", "format": "video/x-matroska", "relationship": "parentOf",
-                                   "label": "parent"}
+                                   "label": "parent", "instance_id": "mediapack:clip.mkv"}

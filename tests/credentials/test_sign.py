@@ -233,14 +233,14 @@ def test_a_source_c2pa_cannot_read_is_named_not_read(tmp_path: Path, source: str
     Image.new("RGB", (32, 24), "teal").save(unsigned)
     built = BuiltMedia(MediaItem(id="x", file=Path(source)), MediaInfo(path=Path(source), kind=PHOTO,
                                                                        format="JPEG", width=32, height=24), ())
-    parts = (Ingredient(PARENT, tmp_path / source, "parentOf"),)
+    parts = (Ingredient(PARENT, tmp_path / source, "parentOf", "x" + Path(source).suffix),)
     rendition = Rendition(name="small", path=Path("small.jpg"), content_type="image/jpeg", size_bytes=0)
     with Signing(setup) as signing:
         signing.sign(unsigned, tmp_path / "signed.jpg", definition(built, rendition, parts), parts)
     reader = read_back(tmp_path / "signed.jpg")
     assert reader.get_validation_state() == "Valid"
     (parent,) = reader.get_active_manifest()["ingredients"]
-    assert (parent["title"], parent["relationship"]) == (source, "parentOf")
+    assert (parent["title"], parent["relationship"]) == ("x" + Path(source).suffix, "parentOf")
 
 
 def test_a_capture_manifest_with_location_stays_out_of_the_chain(tmp_path: Path) -> None:
@@ -266,6 +266,59 @@ def test_a_capture_manifest_with_location_stays_out_of_the_chain(tmp_path: Path)
     (parent,) = reader.get_active_manifest()["ingredients"]
     assert parent["title"] == "shot.jpg" and "active_manifest" not in parent
     assert b"GPSLatitude" not in thumb.read_bytes() and b"SN-4711" not in thumb.read_bytes()
+
+
+def test_a_capture_manifest_naming_the_camera_or_the_place_stays_out_of_the_chain(tmp_path: Path) -> None:
+    story = write_story(tmp_path / "story", """
+        headline: Placed
+        media:
+          - {id: shot, file: shot.jpg, caption: A shot, credit: Ann, alt: Shapes}
+        """)
+    make_photo(story / "shot.jpg", (64, 48))
+    sign_as_camera(story / "shot.jpg", tmp_path / "camera", {"label": "stds.exif", "data": {
+        "@context": {"tiff": "http://ns.adobe.com/tiff/1.0/"}, "tiff:Make": "Leica Camera AG", "tiff:Model": "M11-P"}},
+        {"label": "stds.iptc", "data": {"@context": {"photoshop": "http://ns.adobe.com/photoshop/1.0/"},
+                                        "photoshop:City": "Kharkiv", "photoshop:Country": "Ukraine"}})
+    creds = make_credentials(tmp_path / "creds")
+    env = {ENV_CERT: str(creds.chain), ENV_KEY: str(creds.key)}
+    proc = run_cli("check", str(story), env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert ("shot.jpg carries Content Credentials of its own holding location or device data (photoshop:City, "
+            "photoshop:Country, tiff:Make, tiff:Model)") in proc.stderr
+    proc = run_cli("build", str(story), "--out", str(tmp_path / "dist"), "--no-cache", env=env)
+    assert proc.returncode == 0, proc.stderr
+    signed = media_files(tmp_path / "dist" / "placed")
+    assert signed
+    for path in signed:
+        data = path.read_bytes()
+        assert [word for word in (b"Leica", b"M11-P", b"Kharkiv", b"Ukraine") if word in data] == [], path
+        (parent,) = read_back(path).get_active_manifest()["ingredients"]
+        assert "active_manifest" not in parent, path
+
+
+def test_neither_the_source_files_name_nor_its_xmp_ids_travel(tmp_path: Path) -> None:
+    story = write_story(tmp_path / "story", """
+        headline: Named
+        media:
+          - {id: shot, file: secret-name.jpg, caption: A shot, credit: Ann, alt: Shapes}
+        """)
+    xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+           b'<rdf:Description rdf:about="" xmlns:xmpMM="http://ns.adobe.com/xap/1.0/mm/" xmpMM:InstanceID='
+           b'"xmp.iid:SECRETIID" xmpMM:DocumentID="xmp.did:SECRETDID" xmpMM:OriginalDocumentID="xmp.did:SECRETODID"/>'
+           b"</rdf:RDF></x:xmpmeta>")
+    make_photo(story / "secret-name.jpg", (64, 48), xmp=xmp)
+    (story / "mediapack.toml").write_text('[packages]\noriginals = "none"\n')
+    creds = make_credentials(tmp_path / "creds")
+    proc = run_cli("build", str(story), "--out", str(tmp_path / "dist"), "--no-cache",
+                   env={ENV_CERT: str(creds.chain), ENV_KEY: str(creds.key)})
+    assert proc.returncode == 0, proc.stderr
+    signed = media_files(tmp_path / "dist" / "named")
+    assert signed
+    for path in signed:
+        data = path.read_bytes()
+        assert [word for word in (b"secret-name", b"SECRETIID", b"SECRETDID", b"SECRETODID") if word in data] == []
+        (parent,) = read_back(path).get_active_manifest()["ingredients"]
+        assert (parent["title"], parent["instance_id"]) == ("shot.jpg", "mediapack:shot.jpg")
 
 
 def test_a_slideshow_is_signed_as_created_from_the_photos_it_places(tmp_path: Path) -> None:

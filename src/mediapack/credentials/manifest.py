@@ -25,19 +25,24 @@ READABLE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/avif
 
 @dataclass(frozen=True)
 class Ingredient:
-    """A file a rendition was made from: its label in the manifest, the file, and how it was used."""
+    """A file a rendition was made from: its label in the manifest, the file, how it was used, its title."""
 
     label: str
     path: Path
     relationship: str  # "parentOf" (the one source) or "componentOf" (a photo placed in a composition)
+    # What the manifest calls it: the media id and the file's suffix, never the file's own name (a camera's
+    # numbering, or a name that says where or whom), which stays in the newsroom like the original itself.
+    title: str
     # Read by c2pa, so a manifest of its own (a camera's) stays in the chain; False: named only, as for a
     # source whose own manifest holds location or device data, which never leaves by default.
     read: bool = True
 
     def definition(self) -> dict:
         """Describe the ingredient as c2pa's Builder takes it."""
-        return {"title": self.path.name, "format": media_type(self.path), "relationship": self.relationship,
-                "label": self.label}
+        # An instance id of our own: c2pa would otherwise copy the source's XMP xmpMM:InstanceID, which
+        # identifies the original file (and can be looked up in the newsroom's or the photographer's archive).
+        return {"title": self.title, "format": media_type(self.path), "relationship": self.relationship,
+                "label": self.label, "instance_id": f"mediapack:{self.title}"}
 
 
 def media_type(path: Path) -> str:
@@ -51,9 +56,12 @@ def ingredients(story: Story, built: BuiltMedia, photos: tuple[MediaItem, ...]) 
     """Return what a rendition of ``built`` was made from: its source, or the photos of a composition."""
     if built.composed:
         bed = story.compose.audio_bed if story.compose else None
-        return (*(Ingredient(f"photo-{n}", story.folder / p.file, "componentOf") for n, p in enumerate(photos)),
-                *((Ingredient("audio-bed", story.folder / bed, "componentOf"),) if bed else ()))
-    return (Ingredient(PARENT, story.folder / built.item.file, "parentOf"),)
+        return (*(Ingredient(f"photo-{n}", story.folder / p.file, "componentOf", p.id + p.file.suffix.lower())
+                  for n, p in enumerate(photos)),
+                *((Ingredient("audio-bed", story.folder / bed, "componentOf", "audio-bed" + bed.suffix.lower()),)
+                  if bed else ()))
+    item = built.item
+    return (Ingredient(PARENT, story.folder / item.file, "parentOf", item.id + item.file.suffix.lower()),)
 
 
 def definition(built: BuiltMedia, rendition: Rendition, parts: tuple[Ingredient, ...]) -> dict:

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 SIGNED_TYPES = frozenset({"image/jpeg", "image/webp", "image/avif", "video/mp4", "audio/mp4"})
 SIGNED_ROLES = PICTURE_ROLES | {"animation"}  # the crops and share image too
-SIGNATURE_VERSION = 1  # bump when what a signature holds changes: old cached signatures then miss
+SIGNATURE_VERSION = 2  # bump when what a signature holds changes: old cached signatures then miss
 
 
 def is_signed_kind(rendition: Rendition) -> bool:
@@ -67,7 +67,8 @@ def _signed(ctx: BuildContext, signing: Signing, built: BuiltMedia, rendition: R
     """Replace a rendition's file by its signed copy, fetched from the cache or signed now; return it."""
     path, setup = ctx.staging / rendition.path, ctx.signing
     manifest = definition(built, rendition, parts)
-    key = signature_key(file_digest(path), setup, manifest, [(file_digest(p.path), p.read) for p in parts])
+    sources = [(p.definition(), file_digest(p.path), p.read) for p in parts]  # a renamed media id: a new title
+    key = signature_key(file_digest(path), setup, manifest, sources)
     copy = scratch / path.name
     if ctx.cache.fetch(key, scratch, rendition.path.parent) is None:
         try:
@@ -80,7 +81,7 @@ def _signed(ctx: BuildContext, signing: Signing, built: BuiltMedia, rendition: R
     return replace(rendition, size_bytes=path.stat().st_size, signed_by=setup.signer)
 
 
-def signature_key(unsigned_digest: str, setup: SigningSetup, manifest: dict, sources: list[tuple[str, bool]]
+def signature_key(unsigned_digest: str, setup: SigningSetup, manifest: dict, sources: list[tuple[dict, str, bool]]
                   ) -> str:
     """Return the cache key of a signed file: the bytes signed, by whom, saying what, about which sources."""
     payload = {"kind": "signature", "version": SIGNATURE_VERSION, "unsigned": unsigned_digest,
