@@ -187,7 +187,7 @@ class SigningSettings:
     """
 
     cert: str = ""  # PEM certificate chain, the signer's first; empty: MEDIAPACK_C2PA_CERT, else no signing
-    key: str = ""  # PEM private key of that certificate (ES256, ES384, PS256, Ed25519)
+    key: str = field(default="", repr=False)  # its PEM private key (ES256, ES384, PS256, Ed25519), a path or text
     timestamp_url: str = setting("", _url_or_empty)  # RFC 3161 timestamp authority; empty: offline
     trust_anchors: str = ""  # PEM root certificates verify and doctor trust
 

@@ -223,3 +223,10 @@ def test_a_value_that_is_neither_pem_nor_a_path_is_not_shown(creds) -> None:
     assert body[:20] not in problem
     assert problems_of(settings_with(creds.chain, "/no/such/key.pem")) == [
         "/no/such/key.pem: signing.key: cannot read it: No such file or directory"]
+
+
+def test_the_settings_never_show_the_key(tmp_path: Path, creds) -> None:
+    (tmp_path / "mediapack.toml").write_text(f'[signing]\ncert = "{creds.chain}"\nkey = """\n{creds.key.read_text()}"""\n')
+    settings = load_settings(write_story(tmp_path / "story", "headline: Shown"))
+    assert settings.signing.key.strip() == creds.key.read_text().strip()  # kept as text, not joined to a folder
+    assert not [line for line in secret_lines(creds.key.read_text()) if line in repr(settings)]
