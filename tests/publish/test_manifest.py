@@ -268,3 +268,14 @@ def test_write_manifest_replaces_the_file_and_leaves_no_temporary_files(tmp_path
 def test_write_manifest_into_a_missing_folder_names_the_file(tmp_path):
     with pytest.raises(BuildError, match="manifest.json"):
         write_manifest(tmp_path / "missing", manifest_of(*sample(), None))
+
+
+def test_a_crop_gets_the_focal_point_where_it_cut_around_it():
+    story, media, packages = sample()
+    crops = (_r("crop-16x9", "media/one/crop-16x9.jpg", "image/jpeg", 90_000, role="crop", width=1200, height=675),
+             _r("crop-1x1", "media/one/crop-1x1.jpg", "image/jpeg", 90_000, role="crop", width=1200, height=1200))
+    media[0] = replace(media[0], renditions=(*media[0].renditions, *crops))  # 3000x2000, poi (1500, 600)
+    pois = {r["name"]: r.get("poi") for r in manifest_of(story, media, packages, None)["associations"][0]["renditions"]}
+    assert pois["crop-16x9"] == {"x": 600, "y": 240}  # the 16:9 box spans the width and sits at the top
+    assert pois["crop-1x1"] == {"x": 600, "y": 360}  # the square is centred on x = 1500
+    assert pois["square"] is None  # the square's box is the one most detailed, not one around the point

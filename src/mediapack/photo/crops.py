@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageFilter, ImageOps
+if TYPE_CHECKING:  # the geometry is read by the manifest, which does not load Pillow
+    from PIL import Image
 
 _FOCUS_EDGE = 128  # long side, in pixels, of the copy the focal point is searched on
 SHARE = "share"  # the share image's name: what Open Graph and Twitter cards show
@@ -55,6 +57,7 @@ def cut(images: Mapping[tuple[int, int], Image.Image], full: tuple[int, int], bo
 
     It is resampled from the smallest of ``images`` (upright copies of the picture) that is big enough.
     """
+    from PIL import Image
     box_w = box[2] - box[0]
     largest = max(images.values(), key=lambda img: img.width)
     width = max(1, min(crop.width, math.floor(box_w * largest.width / full[0] + 1e-6)))
@@ -75,6 +78,7 @@ def find_focus(images: Mapping[tuple[int, int], Image.Image], full: tuple[int, i
     entropy of an edge map of a small grey copy (made from the smallest picture that is big
     enough), so smooth gradients score low.
     """
+    from PIL import ImageFilter, ImageOps
     big_enough = [img for img in images.values() if max(img.size) >= _FOCUS_EDGE]
     src = min(big_enough or images.values(), key=lambda img: img.width)
     small = src.convert("L").reduce(max(1, max(src.size) // _FOCUS_EDGE))

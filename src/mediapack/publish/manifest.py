@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from ..files import json_text, utc_stamp, write_atomic
 from ..i18n import Words, story_words, words_for
 from ..model import AUDIO, PHOTO, VIDEO, BuiltMedia, Rendition, Story
+from ..photo.crops import crop_box
 from .links import href_for, item_uri, ninjs_uri, story_uri
 
 if TYPE_CHECKING:
@@ -131,7 +132,7 @@ def rendition_entry(r: Rendition, slug: str, base_url: str | None, poi: tuple[in
         entry["frameRate"] = round(r.frame_rate, 3)
     if r.bitrate:
         entry["bitrate"] = f"{round(r.bitrate / 1000)} kbps"  # ninjs wants the unit in the string
-    scaled = _scaled_poi(poi, source_size, r)
+    scaled = _poi_in_crop(poi, source_size, r) if r.role == "crop" else _scaled_poi(poi, source_size, r)
     if scaled is not None:
         entry["poi"] = {"x": scaled[0], "y": scaled[1]}
     if r.title:
@@ -149,6 +150,16 @@ def _scaled_poi(poi: tuple[int, int] | None, source: tuple[int, int], r: Renditi
     x = min(r.width - 1, max(0, round(poi[0] * r.width / src_w)))
     y = min(r.height - 1, max(0, round(poi[1] * r.height / src_h)))
     return x, y
+
+
+def _poi_in_crop(poi: tuple[int, int] | None, source: tuple[int, int], r: Rendition) -> tuple[int, int] | None:
+    """Map the source's focal point into a crop, which was cut around it (photo/crops.py) as far as the picture allowed."""
+    if poi is None or not (all(source) and r.width and r.height):
+        return None
+    left, top, right, _ = crop_box(source, (r.width, r.height), (poi[0] + 0.5, poi[1] + 0.5))
+    scale = r.width / (right - left)
+    return (min(r.width - 1, max(0, int((poi[0] + 0.5 - left) * scale))),
+            min(r.height - 1, max(0, int((poi[1] + 0.5 - top) * scale))))
 
 
 def manifest_json(manifest: dict) -> bytes:
