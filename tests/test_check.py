@@ -352,3 +352,16 @@ def test_a_language_without_labels_gets_english_ones_and_one_warning(tmp_path: P
     expected = [(f"{tmp_path / 'story.md'}: language: mediapack has no labels in 'pl': the page's labels are "
                  "in English (set your own in mediapack.toml's [page.labels])")]
     assert warnings_of(tmp_path) == (expected if warned else [])
+
+
+@pytest.mark.parametrize("label", ["By {names:d}", "By {names:>999999999}", "By {names!r}"])
+def test_a_label_with_a_format_spec_in_the_story_folder_is_refused_by_check_and_build(tmp_path: Path,
+                                                                                       label: str) -> None:
+    story = write_story(tmp_path / "story", "headline: H\nbyline: [Ann, Bo]\npublished: 2026-06-20T09:30:00Z\n")
+    (story / "mediapack.toml").write_text(f"[page.labels]\nby = {json.dumps(label)}\n", encoding="utf-8")
+    said = f"error: {story / 'mediapack.toml'}: page.labels.by: placeholders take no format or conversion"
+    for command in (("check", str(story)), ("build", str(story), "-o", str(tmp_path / "out"))):
+        proc = run_cli(*command)
+        assert proc.returncode == 2 and said in proc.stderr, proc.stderr
+        assert "unexpected error" not in proc.stderr
+    assert not (tmp_path / "out").exists()

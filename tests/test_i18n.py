@@ -109,6 +109,12 @@ def test_overrides_replace_the_catalogues_words_and_are_escaped_as_html():
     ("by", "By {names", "has a { or }"),
     ("downloads", "Get {it}", "must hold no placeholder"),
     ("downloads", 3, "must be a string"),
+    ("by", "By {names:d}", "placeholders take no format or conversion: write {names}"),
+    ("by", "By {names:>999999999}", "take no format"),
+    ("by", "By {names!r}", "take no format"),
+    ("by", "By {names!s:}", "take no format"),
+    ("slideshow", "{headline:{headline}}", "take no format"),
+    ("by", "By {names.__class__}", "must hold {names}"),
 ])
 def test_label_overrides_keep_the_placeholders(key, text, problem):
     found = label_problem(key, text)

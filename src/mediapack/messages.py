@@ -58,6 +58,14 @@ def placeholders(text: str) -> set[str] | None:
         return None
 
 
+def _formatted_field(text: str) -> str | None:
+    """Return the name of the first {placeholder} with a format spec or !conversion, or None."""
+    for _, name, spec, conversion in string.Formatter().parse(text):
+        if name is not None and (spec or conversion):
+            return name
+    return None
+
+
 def label_problem(key: str, text: object) -> str | None:
     """Say what is wrong with ``text`` as the label ``key`` (its placeholders must be the English one's)."""
     if not isinstance(text, str):
@@ -65,6 +73,10 @@ def label_problem(key: str, text: object) -> str | None:
     wanted, found = placeholders(MESSAGES[key]), placeholders(text)
     if found is None:
         return "has a { or } that is not a placeholder (write {{ or }} for a brace)"
+    if (formatted := _formatted_field(text)) is not None:
+        # A format spec or conversion ({names:>999999999}, {names!r}) would crash or bloat the build: only
+        # plain {name} placeholders are filled in.
+        return f"placeholders take no format or conversion: write {{{formatted}}}, not {text!r}"
     if found != wanted:
         said = ", ".join(f"{{{name}}}" for name in sorted(wanted)) or "no placeholder"
         return f"must hold {said}, as {MESSAGES[key]!r} does, not {text!r}"
