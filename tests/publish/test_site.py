@@ -58,7 +58,10 @@ def test_the_base_url_path_is_where_the_files_are_served(site: Path, tmp_path: P
     rules = parse_headers((out / "_headers").read_text(encoding="utf-8"))
     assert rules[f"/stories/{SLUG}/media/clip/240p.mp4"]["Content-Disposition"] == (
         f'attachment; filename="{SLUG}-clip-240p.mp4"')
-    assert all(path.startswith(f"/stories/{SLUG}/") for path in rules)
+    assert all(path.startswith(f"/stories/{SLUG}/") for path in rules if path.rsplit("/", 1)[1] not in SITE_FILES)
+    assert rules["/stories/feed.xml"]["Content-Type"] == "application/rss+xml; charset=utf-8"
+    for sitemap in ("/stories/sitemap-news.xml", "/stories/sitemap-video.xml"):
+        assert rules[sitemap]["Content-Type"] == "application/xml; charset=utf-8"
 
 
 def test_the_headers_cover_every_story_in_out_and_come_back_when_deleted(site: Path, tmp_path: Path) -> None:

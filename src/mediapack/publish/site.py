@@ -39,7 +39,8 @@ CONTENT_TYPES = {
     ".opus": "audio/ogg", ".srt": "application/x-subrip", ".zip": "application/zip",
     ".xml": "application/xml", ".m3u8": "application/vnd.apple.mpegurl", ".m4s": "video/iso.segment",
 }
-_NAMED = {"SHA256SUMS": "text/plain; charset=utf-8"}
+_NAMED = {"SHA256SUMS": "text/plain; charset=utf-8", FEED: "application/rss+xml; charset=utf-8",
+          NEWS_SITEMAP: "application/xml; charset=utf-8", VIDEO_SITEMAP: "application/xml; charset=utf-8"}
 
 
 def write_site_files(out_dir: Path, base_url: str | None = None) -> None:
@@ -52,14 +53,19 @@ def write_site_files(out_dir: Path, base_url: str | None = None) -> None:
         stories = [(slug, manifest) for slug in built_stories(out_dir)
                    if (manifest := _read_manifest(out_dir / slug)) is not None]
         blocks = [block for slug, manifest in stories for block in _story_blocks(out_dir / slug, slug, manifest)]
+        site_files: tuple[tuple[str, bytes], ...] = ()
+        if base_url:
+            listed = [story for _, manifest in stories if (story := site_story(manifest)) is not None]
+            site_files = ((FEED, rss_feed(listed, base_url)), (NEWS_SITEMAP, news_sitemap(listed)),
+                          (VIDEO_SITEMAP, video_sitemap(listed)))
+            top = urlsplit(base_url).path.rstrip("/") + "/"
+            blocks += [f"{quote(top + name, safe='/-._~')}\n  Content-Type: {content_type(PurePosixPath(name))}\n"
+                       "  X-Content-Type-Options: nosniff\n" for name, _ in site_files]
         text = ("# Made by mediapack from every story's manifest.json; rewritten after each build.\n"
                 "# Netlify and Cloudflare Pages read it; see the README for nginx.\n\n" + "\n".join(blocks))
         _write_if_changed(out_dir / HEADERS, text.encode("utf-8"))
-        if base_url:
-            listed = [story for _, manifest in stories if (story := site_story(manifest)) is not None]
-            for name, data in ((FEED, rss_feed(listed, base_url)), (NEWS_SITEMAP, news_sitemap(listed)),
-                               (VIDEO_SITEMAP, video_sitemap(listed))):
-                _write_if_changed(out_dir / name, data)
+        for name, data in site_files:
+            _write_if_changed(out_dir / name, data)
 
 
 def _write_if_changed(path: Path, data: bytes) -> None:
