@@ -8,18 +8,13 @@ from pathlib import Path
 
 import c2pa
 import pytest
-from test_sign import sign_as_camera
+from test_sign import one_photo_story, sign_as_camera
 
-from conftest import make_photo, run_cli, write_story
+from conftest import run_cli
 
 
 def test_sanitised_originals_lose_the_cameras_manifest_and_its_location(tmp_path: Path) -> None:
-    story = write_story(tmp_path / "story", """
-        headline: Located
-        media:
-          - {id: shot, file: shot.jpg, caption: A shot, credit: Ann, alt: Shapes}
-        """)
-    make_photo(story / "shot.jpg", (64, 48))
+    story = one_photo_story(tmp_path / "story")
     sign_as_camera(story / "shot.jpg", tmp_path / "camera", {"label": "stds.exif", "data": {
         "@context": {"exif": "http://ns.adobe.com/exif/1.0/"}, "exif:GPSLatitude": "50,27.0N",
         "exif:BodySerialNumber": "SN-4711"}})

@@ -243,76 +243,62 @@ def test_a_source_c2pa_cannot_read_is_named_not_read(tmp_path: Path, source: str
     assert (parent["title"], parent["relationship"]) == ("x" + Path(source).suffix, "parentOf")
 
 
-def test_a_capture_manifest_with_location_stays_out_of_the_chain(tmp_path: Path) -> None:
-    story = write_story(tmp_path / "story", """
+def one_photo_story(folder: Path, file: str = "shot.jpg", **save) -> Path:
+    """Write a story of one small photo, ``id: shot``, saved with ``save`` (exif=, xmp=)."""
+    write_story(folder, f"""
         headline: Located
         media:
-          - {id: shot, file: shot.jpg, caption: A shot, credit: Ann, alt: Shapes}
+          - {{id: shot, file: {file}, caption: A shot, credit: Ann, alt: Shapes}}
         """)
-    make_photo(story / "shot.jpg", (64, 48))
-    sign_as_camera(story / "shot.jpg", tmp_path / "camera", {"label": "stds.exif", "data": {
-        "@context": {"exif": "http://ns.adobe.com/exif/1.0/"}, "exif:GPSLatitude": "50,27.0N",
-        "exif:GPSLongitude": "30,31.0E", "exif:BodySerialNumber": "SN-4711"}})
-    creds = make_credentials(tmp_path / "creds")
-    env = {ENV_CERT: str(creds.chain), ENV_KEY: str(creds.key)}
-    proc = run_cli("check", str(story), env=env)
-    assert proc.returncode == 0, proc.stderr
-    assert ("shot.jpg carries Content Credentials of its own holding location or device data (exif:BodySerialNumber, "
-            "exif:GPSLatitude, exif:GPSLongitude)") in proc.stderr
-    proc = run_cli("build", str(story), "--out", str(tmp_path / "dist"), "--no-cache", env=env)
-    assert proc.returncode == 0, proc.stderr
-    thumb = tmp_path / "dist" / "located" / "media" / "shot" / "thumb.jpg"
-    reader = read_back(thumb)
-    (parent,) = reader.get_active_manifest()["ingredients"]
-    assert parent["title"] == "shot.jpg" and "active_manifest" not in parent
-    assert b"GPSLatitude" not in thumb.read_bytes() and b"SN-4711" not in thumb.read_bytes()
+    make_photo(folder / file, (64, 48), **save)
+    return folder
 
 
-def test_a_capture_manifest_naming_the_camera_or_the_place_stays_out_of_the_chain(tmp_path: Path) -> None:
-    story = write_story(tmp_path / "story", """
-        headline: Placed
-        media:
-          - {id: shot, file: shot.jpg, caption: A shot, credit: Ann, alt: Shapes}
-        """)
-    make_photo(story / "shot.jpg", (64, 48))
-    sign_as_camera(story / "shot.jpg", tmp_path / "camera", {"label": "stds.exif", "data": {
-        "@context": {"tiff": "http://ns.adobe.com/tiff/1.0/"}, "tiff:Make": "Leica Camera AG", "tiff:Model": "M11-P"}},
-        {"label": "stds.iptc", "data": {"@context": {"photoshop": "http://ns.adobe.com/photoshop/1.0/"},
-                                        "photoshop:City": "Kharkiv", "photoshop:Country": "Ukraine"}})
-    creds = make_credentials(tmp_path / "creds")
-    env = {ENV_CERT: str(creds.chain), ENV_KEY: str(creds.key)}
+def signing_env(folder: Path) -> dict[str, str]:
+    creds = make_credentials(folder)
+    return {ENV_CERT: str(creds.chain), ENV_KEY: str(creds.key)}
+
+
+@pytest.mark.parametrize("assertions, fields, values", [
+    ([{"label": "stds.exif", "data": {"@context": {"exif": "http://ns.adobe.com/exif/1.0/"},
+                                      "exif:GPSLatitude": "50,27.0N", "exif:GPSLongitude": "30,31.0E",
+                                      "exif:BodySerialNumber": "SN-4711"}}],
+     "exif:BodySerialNumber, exif:GPSLatitude, exif:GPSLongitude", (b"GPSLatitude", b"SN-4711")),
+    ([{"label": "stds.exif", "data": {"@context": {"tiff": "http://ns.adobe.com/tiff/1.0/"},
+                                      "tiff:Make": "Leica Camera AG", "tiff:Model": "M11-P"}},
+      {"label": "stds.iptc", "data": {"@context": {"photoshop": "http://ns.adobe.com/photoshop/1.0/"},
+                                      "photoshop:City": "Kharkiv", "photoshop:Country": "Ukraine"}}],
+     "photoshop:City, photoshop:Country, tiff:Make, tiff:Model", (b"Leica", b"M11-P", b"Kharkiv", b"Ukraine")),
+], ids=["location and serial", "camera and place"])
+def test_a_capture_manifest_with_private_fields_stays_out_of_the_chain(tmp_path: Path, assertions: list[dict],
+                                                                       fields: str, values: tuple[bytes]) -> None:
+    story = one_photo_story(tmp_path / "story")
+    sign_as_camera(story / "shot.jpg", tmp_path / "camera", *assertions)
+    env = signing_env(tmp_path / "creds")
     proc = run_cli("check", str(story), env=env)
     assert proc.returncode == 0, proc.stderr
-    assert ("shot.jpg carries Content Credentials of its own holding location or device data (photoshop:City, "
-            "photoshop:Country, tiff:Make, tiff:Model)") in proc.stderr
+    assert f"shot.jpg carries Content Credentials of its own holding location or device data ({fields})" in proc.stderr
     proc = run_cli("build", str(story), "--out", str(tmp_path / "dist"), "--no-cache", env=env)
     assert proc.returncode == 0, proc.stderr
-    signed = media_files(tmp_path / "dist" / "placed")
+    signed = media_files(tmp_path / "dist" / "located")
     assert signed
     for path in signed:
-        data = path.read_bytes()
-        assert [word for word in (b"Leica", b"M11-P", b"Kharkiv", b"Ukraine") if word in data] == [], path
+        assert [value for value in values if value in path.read_bytes()] == [], path
         (parent,) = read_back(path).get_active_manifest()["ingredients"]
-        assert "active_manifest" not in parent, path
+        assert parent["title"] == "shot.jpg" and "active_manifest" not in parent, path
 
 
 def test_neither_the_source_files_name_nor_its_xmp_ids_travel(tmp_path: Path) -> None:
-    story = write_story(tmp_path / "story", """
-        headline: Named
-        media:
-          - {id: shot, file: secret-name.jpg, caption: A shot, credit: Ann, alt: Shapes}
-        """)
     xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
            b'<rdf:Description rdf:about="" xmlns:xmpMM="http://ns.adobe.com/xap/1.0/mm/" xmpMM:InstanceID='
            b'"xmp.iid:SECRETIID" xmpMM:DocumentID="xmp.did:SECRETDID" xmpMM:OriginalDocumentID="xmp.did:SECRETODID"/>'
            b"</rdf:RDF></x:xmpmeta>")
-    make_photo(story / "secret-name.jpg", (64, 48), xmp=xmp)
+    story = one_photo_story(tmp_path / "story", "secret-name.jpg", xmp=xmp)
     (story / "mediapack.toml").write_text('[packages]\noriginals = "none"\n')
-    creds = make_credentials(tmp_path / "creds")
     proc = run_cli("build", str(story), "--out", str(tmp_path / "dist"), "--no-cache",
-                   env={ENV_CERT: str(creds.chain), ENV_KEY: str(creds.key)})
+                   env=signing_env(tmp_path / "creds"))
     assert proc.returncode == 0, proc.stderr
-    signed = media_files(tmp_path / "dist" / "named")
+    signed = media_files(tmp_path / "dist" / "located")
     assert signed
     for path in signed:
         data = path.read_bytes()
