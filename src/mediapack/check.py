@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .compose.drawn import drawn_texts
 from .compose.fonts import RAQM_MISSING, has_raqm, needs_shaping, unfounded_scripts
 from .credentials.setup import signing_setup
 from .credentials.signer import SigningSetup
@@ -56,7 +57,7 @@ def check_story(folder: Path, settings: Settings, *, strict: bool = False, decod
         story = apply_publishing_defaults(story, settings)
         story = check_compositions(story, infos, settings, findings)
         check_media_fields(story, infos, settings, findings, signing is not None)
-        check_language(story, settings, findings)
+        check_language(story, infos, settings, findings)
     strict = strict or settings.strict
     errors = findings.errors + (findings.warnings if strict else [])
     if errors and story is not None and not decode_photos:
@@ -70,20 +71,14 @@ def check_story(folder: Path, settings: Settings, *, strict: bool = False, decod
     return CheckedStory(story, infos, tuple(findings.warnings), signing)
 
 
-def check_language(story: Story, settings: Settings, findings: Findings) -> None:
+def check_language(story: Story, infos: dict[str, MediaInfo], settings: Settings, findings: Findings) -> None:
     """Warn once when the story's language has no shipped labels; refuse right-to-left text nothing can draw."""
     if not has_catalogue(story.language):
         findings.warn(story.source, "language", f"mediapack has no labels in {story.language!r}: the page's labels "
                       "are in English (set your own in mediapack.toml's [page.labels])")
-    request = story.compose
-    if request is None:
-        return
-    texts = [story.headline, story.section or "", *story.byline]
-    texts += [text for item in story.media for text in (item.caption or "", item.credit or "")]
-    if request.social:
-        for item in story.media:
-            cues = parse_subtitles(story.folder / item.subtitles)[0] if item.subtitles else []
-            texts += [line for cue in cues for line in cue[3]]
+    # The very texts the compositions will draw: the title card's names joined by the language ("A و B") may
+    # need shaping when no single name does.
+    texts = drawn_texts(story, {media_id: info.kind for media_id, info in infos.items()})
     if not has_raqm() and any(needs_shaping(text) for text in texts):
         findings.error(story.source, "compose", f"has right-to-left text to draw, but {RAQM_MISSING}")
     if scripts := sorted({script for text in texts for script in unfounded_scripts(text)}):

@@ -8,13 +8,15 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from conftest import make_photo, write_story
+from conftest import make_photo, make_video, write_story
 from mediapack.check import check_story
 from mediapack.compose import text as compose_text
-from mediapack.compose.fonts import ARABIC_REGULAR, REGULAR, font_file
+from mediapack.compose.drawn import title_words
+from mediapack.compose.fonts import ARABIC_REGULAR, RAQM_MISSING, REGULAR, font_file
 from mediapack.compose.text import clean_text, draw_line, font, lower_third, title_card
-from mediapack.errors import EnvironmentProblem, InputError
+from mediapack.errors import EnvironmentProblem, Findings, InputError
 from mediapack.settings import Settings
+from mediapack.story.read import read_story
 
 WORD = "بهمن"  # Persian: beh, heh, meem, noon, joined
 # The same word as a reader sees it, shaped by hand: its letters' joined forms (Arabic Presentation Forms-B),
@@ -115,6 +117,51 @@ def test_check_refuses_a_persian_slideshow_without_raqm(tmp_path: Path, monkeypa
         (f"{folder / 'story.md'}: compose: has right-to-left text to draw, but this Pillow has no raqm layout "
          "engine (libraqm with libfribidi), so right-to-left text would be drawn unjoined and backwards; install "
          "libfribidi0 (Debian) or fribidi and rebuild")]
+
+
+@pytest.mark.parametrize(("language", "joined"), [("fa", "Ann و Bo"), ("ar", "Ann وBo"), ("he", "Ann וBo"),
+                                                  ("ur", "Ann اور Bo")])
+def test_check_refuses_latin_names_a_right_to_left_language_joins_without_raqm(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, language: str, joined: str):
+    import mediapack.check
+
+    monkeypatch.setattr(mediapack.check, "has_raqm", lambda: False)
+    make_photo(tmp_path / "s" / "p.jpg")
+    folder = write_story(tmp_path / "s", f"""
+        headline: Ferry returns
+        language: {language}
+        byline: [Ann, Bo]
+        published: 2026-06-20T09:30:00Z
+        compose: {{slideshow: true}}
+        media:
+          - {{id: p, file: p.jpg, caption: Ferry, credit: AFP, alt: Ferry}}
+    """)
+    with pytest.raises(InputError) as caught:
+        check_story(folder, Settings())
+    assert [str(p) for p in caught.value.problems] == [
+        f"{folder / 'story.md'}: compose: has right-to-left text to draw, but {RAQM_MISSING}"]
+    story = read_story(folder, Findings())
+    assert story is not None and title_words(story)[2] == joined  # the title card's byline; each name alone is Latin
+
+
+def test_check_passes_right_to_left_words_no_composition_draws_without_raqm(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch):
+    import mediapack.check
+
+    monkeypatch.setattr(mediapack.check, "has_raqm", lambda: False)
+    make_photo(tmp_path / "s" / "p.jpg")
+    make_video(tmp_path / "s" / "v.mp4", seconds=1.0, size=(160, 120), audio=False)
+    folder = write_story(tmp_path / "s", """
+        headline: کشتی بازگشت
+        language: fa
+        published: 2026-06-20T09:30:00Z
+        compose: {social: true}
+        media:
+          - {id: v, file: v.mp4, caption: کشتی, credit: AFP}
+          - {id: p, file: p.jpg, caption: کشتی, credit: خبرگزاری, alt: کشتی}
+    """)
+    # Social cuts draw only the video's credit and subtitles: no title card, no lower thirds.
+    assert check_story(folder, Settings()).story.headline == "کشتی بازگشت"
 
 
 def test_check_warns_of_a_script_the_bundled_fonts_cannot_draw(tmp_path: Path):

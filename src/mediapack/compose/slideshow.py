@@ -12,7 +12,6 @@ from PIL import Image
 
 from ..errors import InputError, single_line
 from ..ffmpeg import FFmpeg
-from ..i18n import story_words
 from ..model import AUDIO, VIDEO, BuiltMedia, ComposeRequest, Rendition, Story, rendition_dir
 from ..photo.decode import decode_upright
 from ..probe import main_stream_index, probe_file
@@ -22,6 +21,7 @@ from ..video.frames import AudioTrack
 from ..video.outputs import MP4, measure_mp4
 from ..video.plan import demuxer
 from .clips import Overlays, RecentPhotos, cover_size, crossfade_sequence, pan_and_zoom, still_clip
+from .drawn import title_words
 from .encode import encode_clip, progress_part
 from .text import lower_third, title_card
 
@@ -46,12 +46,12 @@ def make_slideshow(story: Story, photos: Sequence[BuiltMedia], story_folder: Pat
     frames = title + len(photos) * (per_photo - fade)
     folder = out_root / rendition_dir(SLIDESHOW)
     folder.mkdir(parents=True, exist_ok=True)
-    byline = story_words(story).names(story.byline)  # "A, B and C" as the story's language lists names
+    headline, kicker, byline = title_words(story)
     renditions = []
     for index, name in enumerate(request.formats):
         size = FORMATS[name]
         pictures = RecentPhotos()
-        clips = [still_clip(title_card(size, story.headline, [byline], story.section), title / FPS)]
+        clips = [still_clip(title_card(size, headline, [byline], kicker), title / FPS)]
         clips += [_photo_clip(built, story_folder, size, per_photo / FPS, pictures, settings,
                               zoom_in=n % 2 == 0) for n, built in enumerate(photos)]
         target = folder / f"{name}.mp4"

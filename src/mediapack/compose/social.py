@@ -24,8 +24,9 @@ from ..video.outputs import MP4, measure_mp4
 from ..video.plan import demuxer, target_fps
 from ..video.webvtt import read_subtitles
 from .clips import Overlays, crop_box, focus_box, focus_map, video_clip
+from .drawn import read_cues
 from .encode import encode_clip, progress_part
-from .text import boxed_text, read_cues
+from .text import boxed_text
 
 
 def make_social_cuts(built: BuiltMedia, story_folder: Path, out_root: Path, settings: Settings, ff: FFmpeg,

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import functools
-import html
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -13,6 +10,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from ..errors import EnvironmentProblem
+from .drawn import clean_text
 from .fonts import RAQM_MISSING, direction, face_file, font_file, has_raqm, needs_shaping
 
 BACKGROUND = (16, 20, 26)
@@ -20,8 +18,6 @@ ACCENT = (229, 57, 53)
 WHITE, GREY = (255, 255, 255), (205, 208, 212)
 _MIN_FONT = 10  # pixels; below this DejaVu is unreadable anyway
 _ELLIPSIS = "…"
-_VTT_TAG = re.compile(r"<[^>]*>")
-_JOINERS = "\u200c\u200d"  # ZWNJ and ZWJ: Persian's half-space and forced joins are part of the word
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,20 +45,6 @@ class Still:
                      self.mask.crop(box) if region.size != self.mask.size else self.mask)
         view[...] = np.asarray(region)
         return out
-
-
-def clean_text(text: str | None) -> str:
-    """Return ``text`` as it will be drawn: control and format characters gone, whitespace collapsed."""
-    if not text:
-        return ""
-    kept = []
-    for ch in text:
-        category = unicodedata.category(ch)
-        if category == "Cc" or ch in "\u2028\u2029":
-            kept.append(" ")
-        elif not category.startswith("C") or ch in _JOINERS:
-            kept.append(ch)
-    return " ".join("".join(kept).split())
 
 
 def font(size: int, bold: bool = False, sample: str = "") -> ImageFont.FreeTypeFont:
@@ -237,17 +219,3 @@ def boxed_text(size: tuple[int, int], text: str, *, scale: float, anchor: str, m
     x = (width - box_width) // 2
     y = round(height * 0.04) if anchor == "top" else height - box_height - round(height * 0.16)
     return Still.from_image(image, x, max(0, y))
-
-
-def read_cues(cues: Sequence[tuple[float, float, str, Sequence[str]]]) -> list[tuple[float, float, str]]:
-    """Return (start, end, text) of each cue read by ``webvtt.read_subtitles``, as the words to draw.
-
-    Styling tags go and entities are decoded (they are WebVTT's own syntax); whatever the text then
-    says, markup or template syntax included, is drawn as it stands.
-    """
-    drawn = []
-    for start, end, _, lines in cues:
-        words = clean_text(" ".join(html.unescape(_VTT_TAG.sub("", line)) for line in lines))
-        if words:
-            drawn.append((start, end, words))
-    return drawn
