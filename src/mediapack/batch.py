@@ -155,6 +155,7 @@ def build_story(folder: Path, out_dir: Path, settings: Settings, options: BuildO
     try:
         result = _unchanged(out_dir, folder, settings, options)
         if result is None:
+            workers.warm()  # the pool's forkserver loads the photo code on another core while this imports
             from .build import build  # the media libraries load only when there is work
 
             result = build(folder, out_dir, settings, options, reporter=reporter, workers=workers)
