@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from conftest import make_photo, make_video, run_cli, run_ffmpeg, write_story
+from iptc_files import iim, splice_app13
 from mediapack.photo.credit import xmp_packet
 from test_rights import exiftool
 
@@ -63,6 +64,8 @@ def motion_photo(path: Path) -> Path:
 def story(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("originals") / "story"
     located_photo(folder / "photos" / "kyiv.jpg")
+    splice_app13(folder / "photos" / "kyiv.jpg", iim((2, 120, b"IIM caption"), (2, 90, b"Odesa"),
+                                                     (2, 92, b"Prymorskyi"), (2, 101, b"Ukraine")))
     located_photo(folder / "photos" / "kyiv.png", "PNG")
     located_photo(folder / "photos" / "kyiv.webp", "WEBP")
     located_photo(folder / "photos" / "kyiv.heic", "HEIF")
@@ -105,12 +108,14 @@ def test_no_location_or_device_data_ships_in_any_file_of_any_package(story: Path
                        "originals-full/originals/video/kyiv.mov"]
     found = every_tag(unpacked)
     leaks = [(f, t, v) for f, t, v in found if any(w in t.lower() for w in GPS_WORDS + PRIVATE_WORDS)
-             or "50.45" in v or "50 deg 27" in v or "BODY-SN" in v or "Jane Owner" in v or "Kharkiv" in v]
+             or "50.45" in v or "50 deg 27" in v or "BODY-SN" in v or "Jane Owner" in v or "Kharkiv" in v
+             or "Odesa" in v or "Prymorskyi" in v or "Ukraine" in v]
     assert not leaks, leaks[:10]
     assert not [f for f, t, v in found if t.endswith((":Make", ":Model"))]
     # The editorial metadata stays.
     jpeg = exiftool(unpacked / "originals-full" / "originals" / "photos" / "kyiv.jpg")
     assert jpeg["XMP-dc:Description"] == "Editorial caption" and jpeg["XMP-photoshop:Credit"] == "Jane/Agency"
+    assert jpeg["IPTC:Caption-Abstract"] == "IIM caption"
     video = exiftool(unpacked / "originals-full" / "originals" / "video" / "kyiv.mov")
     assert any(v == "Editorial title" for k, v in video.items() if k.endswith(":Title"))
 

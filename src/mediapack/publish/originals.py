@@ -23,7 +23,7 @@ from ..privacy import is_private_field
 from ..video.outputs import encode_to_files
 from .jumbf import MANIFEST_CONTAINERS, has_manifest, without_manifests
 
-SANITISER_VERSION = 3  # in the cache key of a sanitised original: bump when what is removed changes
+SANITISER_VERSION = 4  # in the cache key of a sanitised original: bump when what is removed changes
 ED_NOTE = {"sanitised": "The originals in the packages have had their location, serial numbers, owner names, "
                         "maker notes and thumbnails removed; their pixels and streams are as they came.",
            "untouched": "The originals in the packages are the files as they came, with all their metadata.",
@@ -94,6 +94,8 @@ def sanitise_photo(source: Path, info: MediaInfo, target: Path) -> str:
             xmp = img.read_xmp()
             if drop := {key: None for key in xmp if _dropped(key)}:
                 img.modify_xmp(drop)
+            if drop := {key: None for key in img.read_iptc() if _dropped(key)}:  # IIM City, Sub-location…
+                img.modify_iptc(drop)
             img.clear_thumbnail()
             data = img.get_bytes()
     except (RuntimeError, ValueError, OSError) as exc:  # pyexiv2 raises RuntimeError for what exiv2 refuses
