@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import gettext
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -68,6 +69,17 @@ def _locale(language: str) -> Locale | None:
 def is_language(tag: str) -> bool:
     """Tell whether CLDR knows a language tag ("fa", "pt-BR"; not "final" or "v2")."""
     return _locale(tag) is not None
+
+
+def first_strong_direction(text: str) -> str | None:
+    """Return "rtl" or "ltr" as Unicode reads a line: from its first strong letter; None if it has none."""
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        if kind in ("R", "AL"):
+            return "rtl"
+        if kind == "L":
+            return "ltr"
+    return None
 
 
 def text_direction(language: str) -> str:
@@ -137,6 +149,10 @@ class Words:
     def markup(self, key: str, n: int | None = None, /, **values: object) -> Markup:
         """Return the label as HTML: its text escaped, values escaped unless they are Markup already."""
         return Markup.escape(self.text(key, n)).format(**values)
+
+    def reads_other_way(self, text: str) -> bool:
+        """Tell whether ``text`` starts in the other direction than the page (an English caption in Persian)."""
+        return first_strong_direction(text) not in (None, self.direction)
 
     def digits(self, text: str) -> str:
         """Write the ASCII digits of ``text`` in the locale's own digits, where CLDR says it has them."""

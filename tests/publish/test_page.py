@@ -361,7 +361,10 @@ def test_a_persian_page_is_right_to_left_in_persian_words_digits_and_time(tmp_pa
     block = downloads_section(html)
     assert 'lang="fa" dir="rtl"' in block and ">دریافت فایل‌ها</h2>" in block
     assert "برای دریافت فایل ویدیو اینجا کلیک کنید:" in block and "برای دریافت عکس اینجا کلیک کنید:" in block
-    assert "· ۲۰۴۸×۱۳۶۵</span>" in block and "· ۶۴۰ kB</span>" in block and "· ۰:۱۵</span>" in block
+    # Each localised part isolated, as the file name is: "۶۴۰ kB" keeps its order in a right-to-left line
+    assert "· <bdi>۲۰۴۸×۱۳۶۵</bdi></span>" in block and "· <bdi>۶۴۰ kB</bdi></span>" in block
+    assert "· <bdi>۰:۱۵</bdi></span>" in block
+    assert '<bdi style="overflow-wrap:anywhere">tiny-story-one-large.jpg</bdi>' in block
     assert "اندازه‌ها و فایل‌های دیگر (۴)" in block
     (track,) = page.find("track")
     assert (track["srclang"], track["label"]) == ("fa", "فارسی")  # from clip.fa.srt
@@ -370,3 +373,19 @@ def test_a_persian_page_is_right_to_left_in_persian_words_digits_and_time(tmp_pa
     assert "انتشار: ۲۰ ژوئن ۲۰۲۶،\u200f ۹:۳۰ +۰۳:۳۰ گرینویچ" in text
     assert "[عکس: کشتی پس از بازسازی به بندر بازگشت — Gent Shkullaku/AFP]" in text
     assert manifest["associations"][0]["renditions"][0]["title"] == "بزرگ JPEG · ۲۰۴۸×۱۳۶۵ · ۶۴۰ kB"
+
+
+def test_an_english_caption_in_a_persian_story_reads_left_to_right_and_its_credit_label_right_to_left(tmp_path):
+    story, media, packages = persian_sample()
+    media = [replace(b, item=replace(b.item, caption="First voyage")) if b.item.id == "clip" else b for b in media]
+    story = replace(story, media=tuple(b.item for b in media))
+    manifest = manifest_of(story, media, packages, None)
+    write_article(tmp_path, story, media, manifest, render_body(story, media, None), None)
+    html = read(tmp_path, "index.html")
+    assert ('<figcaption dir="auto">First voyage <span class="credit" dir="rtl">ویدیو: <bdi>Example Video</bdi>'
+            '</span></figcaption>') in html
+    # A Persian caption reads the page's way: nothing to say
+    assert '<figcaption>کشتی پس از بازسازی به بندر بازگشت <span class="credit">عکس:' in html
+    block = downloads_section(html)
+    assert '<h3 dir="auto" style="margin:0;font-size:1rem;line-height:1.35">First voyage</h3>' in block
+    assert '<h3 style="margin:0;font-size:1rem;line-height:1.35">کشتی پس از بازسازی به بندر بازگشت</h3>' in block

@@ -7,6 +7,7 @@ import unicodedata
 from pathlib import Path
 
 from ..errors import EnvironmentProblem
+from ..i18n import first_strong_direction
 
 REGULAR, BOLD = "DejaVuSans.ttf", "DejaVuSans-Bold.ttf"  # Latin, Greek, Cyrillic, Hebrew...
 ARABIC_REGULAR, ARABIC_BOLD = "Vazirmatn-Regular.ttf", "Vazirmatn-Bold.ttf"  # Arabic, Persian, Urdu (and Latin)
@@ -45,14 +46,8 @@ def needs_shaping(text: str) -> bool:
 
 
 def direction(text: str) -> str:
-    """Return the direction of a line as Unicode's default does: that of its first strong letter."""
-    for ch in text:
-        kind = unicodedata.bidirectional(ch)
-        if kind in ("R", "AL"):
-            return "rtl"
-        if kind == "L":
-            return "ltr"
-    return "ltr"
+    """Return the direction of a line as Unicode's default does: that of its first strong letter (else ltr)."""
+    return first_strong_direction(text) or "ltr"
 
 
 def face_file(text: str, bold: bool) -> str:

@@ -28,13 +28,15 @@ def downloads(manifest: dict, words: Words | None = None) -> list[dict]:
         caption = next((d["value"] for d in assoc.get("descriptions", []) if d.get("role") == "caption"), "")
         links = [_link(r, slug, assoc["name"], words) for r in chosen]
         groups.append({"intro": words(INTROS.get(kind, "file_intro")),
-                       "heading": _shortened(caption) or assoc["name"], "credit": assoc.get("by", ""),
+                       "heading": (heading := _shortened(caption) or assoc["name"]),
+                       "heading_auto": words.reads_other_way(heading), "credit": assoc.get("by", ""),
                        "thumbnail": _thumbnail(kind, renditions), "main": links[0], "more": links[1:],
                        "more_label": words("more_files", count=words.digits(str(len(links) - 1))),
                        "links": links})
     if manifest.get("renditions"):
         links = [_link(r, slug, None, words) for r in manifest["renditions"]]
-        groups.append({"intro": words("story_intro"), "heading": "", "credit": "", "thumbnail": None,
+        groups.append({"intro": words("story_intro"), "heading": "", "heading_auto": False, "credit": "",
+                       "thumbnail": None,
                        "main": None, "more": [], "more_label": "", "links": links})
     return groups
 

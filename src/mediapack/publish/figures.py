@@ -30,6 +30,8 @@ def render_figure(story: Story, built: BuiltMedia, base_url: str | None, words: 
     credit = item.credit or item.creator or ""
     fig: dict = {"kind": built.info.kind, "id": item.id, "caption": item.caption or "", "credit": credit,
                  "alt": item.alt or "", "lead": lead,
+                 # An English caption in a Persian story reads left to right; the page's credit label keeps its own way.
+                 "caption_auto": words.reads_other_way(item.caption or ""), "page_dir": words.direction,
                  "signed_by": next((r.signed_by for r in built.renditions if r.signed_by), None),
                  # "Photo: Gent Shkullaku/AFP", the credit isolated: a Latin credit keeps its place in a Persian line
                  "credit_line": words.markup("credit_line", kind=words(KIND_KEYS.get(built.info.kind, "media")),
