@@ -138,7 +138,7 @@ def test_the_story_zone_is_its_own_offset_else_the_setting_else_utc():
     tehran = Settings(page=PageSettings(timezone="Asia/Tehran"))
     kabul = timezone(timedelta(hours=4, minutes=30))
     assert story_zone(story, None) == UTC and story_zone(story, Settings()) == UTC
-    assert story_zone(story, tehran) == ZoneInfo("Asia/Tehran")
+    assert str(story_zone(story, tehran)) == "Asia/Tehran"
     assert story_zone(changed(story, zone=kabul), tehran) == kabul  # what the story says wins
 
 

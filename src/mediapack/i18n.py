@@ -12,7 +12,6 @@ from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global
@@ -22,6 +21,7 @@ from babel.units import format_unit
 from markupsafe import Markup
 
 from .messages import COUNTED, DOMAIN, MESSAGES
+from .zones import load_zone
 
 if TYPE_CHECKING:
     from .model import Story
@@ -217,7 +217,7 @@ def story_zone(story: Story, settings: Settings | None) -> tzinfo:
     if story.zone is not None:
         return story.zone
     if settings is not None and settings.page.timezone:
-        return ZoneInfo(settings.page.timezone)
+        return load_zone(settings.page.timezone)
     return UTC
 
 

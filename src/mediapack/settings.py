@@ -144,14 +144,14 @@ def _zone_name(value: str) -> str | None:
     """Rule: empty, or a time zone the IANA database names ("Asia/Tehran")."""
     if not value:
         return None
-    import zoneinfo  # reads the zone database only when a zone is set
+    from .zones import load_zone, zone_names  # reads the zone database only when a zone is set
 
     try:
-        zoneinfo.ZoneInfo(value)
+        load_zone(value)
         return None
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (LookupError, ValueError):  # ZoneInfoNotFoundError is a KeyError
         return (f'must be a time zone like "Asia/Tehran" or "Europe/Paris", not {value!r}'
-                f"{did_you_mean(value, zoneinfo.available_timezones())}")
+                f"{did_you_mean(value, zone_names())}")
 
 
 @dataclass(frozen=True)
