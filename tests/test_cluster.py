@@ -17,7 +17,7 @@ import pytest
 from distributed import Client, LocalCluster, WorkerPlugin
 
 from conftest import make_photo, make_tiny_story, make_video, run_cli, write_story
-from mediapack.cluster import StoryTask, build_on_worker
+from mediapack.cluster import Cluster, StoryTask, build_on_worker
 from mediapack.context import BuildOptions
 from mediapack.settings import Settings
 
@@ -155,3 +155,37 @@ def test_a_worker_that_cannot_see_the_story_fails_it_saying_so(tmp_path: Path) -
     assert outcome.exit_code == 1 and outcome.slug == "a-story"
     assert str(outcome.error).startswith(f"{gone}: not found on the cluster worker {socket.gethostname()}")
     assert "storage every worker mounts at the same path" in str(outcome.error)
+
+
+class FakeClient:
+    """A scheduler's answer about its workers, and the executor options mediapack asks for."""
+
+    def __init__(self, workers: list[dict]):
+        self.workers, self.executor_options = workers, None
+
+    def scheduler_info(self, n_workers: int = 5) -> dict:
+        return {"workers": {f"tcp://10.0.0.{i}:1234": w for i, w in enumerate(self.workers[:n_workers]
+                                                                               if n_workers >= 0 else self.workers)}}
+
+    def get_executor(self, **options: object) -> object:
+        self.executor_options = options
+        return object()
+
+
+def test_tasks_ask_for_an_encode_slot_only_where_workers_offer_one() -> None:
+    plain = FakeClient([{"nthreads": 4, "resources": {}} for _ in range(20)])
+    assert Cluster("tcp://s:8786", plain).window == 160  # twice the threads of all twenty workers
+    assert plain.executor_options == {"pure": False, "resources": None}
+    encoding = FakeClient([{"nthreads": 4, "resources": {"encode": 2}} for _ in range(20)])
+    assert Cluster("tcp://s:8786", encoding).window == 80  # twice the encode slots
+    assert encoding.executor_options == {"pure": False, "resources": {"encode": 1}}
+    assert Cluster("tcp://s:8786", FakeClient([])).window == 32  # none yet: enough for a cluster to scale to
+
+
+def test_a_story_whose_workers_all_died_fails_saying_so() -> None:
+    from distributed.scheduler import KilledWorker
+
+    cluster = Cluster("tcp://s:8786", FakeClient([]))
+    error = cluster.lost(Path("stories/a"), KilledWorker("mediapack-build-a-0123", "tcp://w:1", 3))
+    assert str(error) == "stories/a: each cluster worker that built it died (out of memory?); see the workers' logs"
+    assert error.exit_code == 1

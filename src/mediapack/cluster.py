@@ -84,9 +84,9 @@ class Cluster:
         """Start building one story on the cluster; the future holds its Outcome."""
         cache_dir = options.cache_dir.resolve() if options.cache_dir is not None else None
         try:  # made here, so a worker can tell it sees the same storage
-            for folder_made in (out_dir, cache_dir):
-                if folder_made is not None:
-                    folder_made.mkdir(parents=True, exist_ok=True)
+            for shared in (out_dir, cache_dir):
+                if shared is not None:
+                    shared.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             failed: Future = Future()
             failed.set_result(Outcome(folder, slug=slug, error=BuildError(single_line(
