@@ -115,7 +115,8 @@ def test_a_persian_story_reads_right_to_left_in_persian_and_in_tehran_time(brows
         assert seen["heading"] == "دریافت فایل‌ها"
         assert seen["intros"][:2] == ["برای دریافت عکس اینجا کلیک کنید:", "برای دریافت فایل ویدیو اینجا کلیک کنید:"]
         assert seen["byline"] == "نوشتهٔ مریم احمدی و Gent Shkullaku"
-        assert seen["date"] == "۲۰ ژوئن ۲۰۲۶،\u200f ۹:۳۰ +۰۳:۳۰ گرینویچ"  # 09:30 as written, not 06:00 UTC
+        # 09:30 as written, not 06:00 UTC; 20 June 2026 in the Solar Hijri calendar
+        assert seen["date"] == "۳۰ خرداد ۱۴۰۵،\u200f ۹:۳۰ +۰۳:۳۰ گرینویچ"
         assert seen["credit"] == "عکس: Gent Shkullaku/AFP" and seen["creditAfterLabel"]
         # A 640x427 photo gets "small" at its own size; its size in Persian digits and CLDR's unit.
         assert re.fullmatch(r"bazgasht-boat-small\.jpg · ۶۴۰×۴۲۷ · [۰-۹]+ kB", seen["links"][0]), seen["links"]

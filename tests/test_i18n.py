@@ -12,6 +12,7 @@ from babel.messages.pofile import read_po
 
 from mediapack.i18n import LOCALES, catalogue_languages, has_catalogue, text_direction, words_for
 from mediapack.messages import COUNTED, MESSAGES, label_problem, placeholders
+from mediapack.zones import load_zone
 
 # The languages issue 14 asks labels for (English is the source language: it needs no catalogue).
 LANGUAGES = ("fr", "es", "de", "pt", "it", "nl", "tr", "ru", "uk", "ar", "fa", "ur", "he", "hi", "bn", "zh",
@@ -74,7 +75,7 @@ def test_a_regional_tag_uses_its_languages_labels_and_an_unknown_one_english():
 
 def test_dates_are_shown_in_the_story_zone_with_the_locales_digits():
     tehran = timezone(timedelta(hours=3, minutes=30))
-    assert words_for("fa", zone=tehran).moment(MOMENT) == "۲۰ ژوئن ۲۰۲۶،\u200f ۹:۳۰ +۰۳:۳۰ گرینویچ"
+    assert words_for("fa", zone=tehran).moment(MOMENT) == "۳۰ خرداد ۱۴۰۵،\u200f ۹:۳۰ +۰۳:۳۰ گرینویچ"
     assert words_for("fa", zone=ZoneInfo("Asia/Tehran")).moment(MOMENT) == words_for("fa", zone=tehran).moment(
         MOMENT)
     assert words_for("fr", zone=tehran).moment(MOMENT) == "20 juin 2026, 09:30 UTC+03:30"
@@ -124,6 +125,21 @@ def test_label_overrides_keep_the_placeholders(key, text, problem):
 def test_placeholders_reads_format_fields():
     assert placeholders("{a} and {b}") == {"a", "b"} and placeholders("{{literal}}") == set()
     assert placeholders("{") is None
+
+
+@pytest.mark.parametrize(("moment", "shown"), [
+    (datetime(2026, 3, 20, 20, 29, tzinfo=UTC), "۲۹ اسفند ۱۴۰۴،\u200f ۲۳:۵۹"),  # the last minute of 1404 in Tehran
+    (datetime(2026, 3, 20, 20, 30, tzinfo=UTC), "۱ فروردین ۱۴۰۵،\u200f ۰:۰۰"),  # Nowruz: 00:00 in Tehran
+    (datetime(2025, 3, 19, 20, 30, tzinfo=UTC), "۳۰ اسفند ۱۴۰۳،\u200f ۰:۰۰"),  # 1403 is a leap year: 30 Esfand
+    (datetime(2026, 12, 21, 20, 30, tzinfo=UTC), "۱ دی ۱۴۰۵،\u200f ۰:۰۰"),
+])
+def test_persian_dates_are_solar_hijri_in_the_story_zone(moment: datetime, shown: str) -> None:
+    assert words_for("fa", zone=load_zone("Asia/Tehran")).moment(moment).startswith(shown + " ")
+
+
+def test_afghan_persian_and_other_languages_keep_the_gregorian_calendar() -> None:
+    assert words_for("fa-AF").moment(MOMENT).startswith("۲۰ جون ۲۰۲۶")  # Afghanistan names the months otherwise
+    assert words_for("ar").moment(MOMENT).startswith("20 يونيو 2026")
 
 
 def test_the_story_zone_is_its_own_offset_else_the_setting_else_utc():

@@ -40,6 +40,11 @@ _UNITS = {"B": "digital-byte", "KB": "digital-kilobyte", "MB": "digital-megabyte
           "TB": "digital-terabyte"}
 
 
+# The Solar Hijri months as Iran names them (CLDR fa, calendar "persian", format wide): Farvardin ... Esfand.
+IRANIAN_MONTHS = ("فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور", "مهر", "آبان", "آذر", "دی", "بهمن",
+                  "اسفند")
+
+
 def _subtags(language: str) -> list[str]:
     return language.replace("_", "-").split("-")
 
@@ -80,6 +85,14 @@ def first_strong_direction(text: str) -> str | None:
         if kind == "L":
             return "ltr"
     return None
+
+
+def solar_hijri(language: str) -> bool:
+    """Tell whether a story's dates are shown in the Solar Hijri calendar: Persian as written in Iran."""
+    # CLDR's preferred calendar in Iran and Afghanistan is the Persian one; Afghanistan names its months
+    # otherwise (Hamal, Sawr...), so fa-AF keeps the Gregorian dates CLDR's Babel data can write.
+    parts = [part.lower() for part in _subtags(language)]
+    return parts[0] == "fa" and "af" not in parts[1:]
 
 
 def text_direction(language: str) -> str:
@@ -183,9 +196,18 @@ class Words:
         """Format a moment in the story's zone as the language writes it: "20 juin 2026, 09:30 UTC+03:30"."""
         local = when.astimezone(self.zone)
         glue = str(self.locale.datetime_formats.get("medium", "{1} {0}")).replace("'", "")
-        text = glue.replace("{1}", format_date(local, "long", locale=self.locale)).replace(
+        text = glue.replace("{1}", self._date(local)).replace(
             "{0}", format_time(local, "short", locale=self.locale))
         return self.digits(f"{text} {self._zone_name(local)}")
+
+    def _date(self, local: datetime) -> str:
+        """Write the day in the calendar the language's readers date news by (CLDR's preferred one)."""
+        if solar_hijri(self.language):
+            import jdatetime  # the Solar Hijri arithmetic, loaded only for Persian stories
+
+            day = jdatetime.date.fromgregorian(date=local.date())
+            return f"{day.day} {IRANIAN_MONTHS[day.month - 1]} {day.year}"  # CLDR fa's long pattern: d MMMM y
+        return format_date(local, "long", locale=self.locale)
 
     def _zone_name(self, local: datetime) -> str:
         offset = local.utcoffset() or timedelta(0)

@@ -356,7 +356,8 @@ def test_a_persian_page_is_right_to_left_in_persian_words_digits_and_time(tmp_pa
     assert page.find("html") == [{"lang": "fa", "dir": "rtl"}]
     assert '<p class="byline">نوشتهٔ <bdi>مریم احمدی</bdi> و <bdi>Gent Shkullaku</bdi></p>' in html
     # 06:00 UTC written as 09:30+03:30: shown at 09:30, Tehran's time, in Persian digits
-    assert '<time datetime="2026-06-20T06:00:00Z">۲۰ ژوئن ۲۰۲۶،\u200f ۹:۳۰ +۰۳:۳۰ گرینویچ</time>' in html
+    # in the Solar Hijri calendar Iran dates news by; the machine-readable date stays Gregorian UTC
+    assert '<time datetime="2026-06-20T06:00:00Z">۳۰ خرداد ۱۴۰۵،\u200f ۹:۳۰ +۰۳:۳۰ گرینویچ</time>' in html
     assert '<span class="credit">عکس: <bdi>Gent Shkullaku/AFP</bdi></span>' in html
     block = downloads_section(html)
     assert 'lang="fa" dir="rtl"' in block and ">دریافت فایل‌ها</h2>" in block
@@ -370,7 +371,7 @@ def test_a_persian_page_is_right_to_left_in_persian_words_digits_and_time(tmp_pa
     assert (track["srclang"], track["label"]) == ("fa", "فارسی")  # from clip.fa.srt
     assert "<title>دریافت فایل‌ها: بازگشت کشتی بندر</title>" in read(tmp_path, "embed.html")
     text = read(tmp_path, "article.txt")
-    assert "انتشار: ۲۰ ژوئن ۲۰۲۶،\u200f ۹:۳۰ +۰۳:۳۰ گرینویچ" in text
+    assert "انتشار: ۳۰ خرداد ۱۴۰۵،\u200f ۹:۳۰ +۰۳:۳۰ گرینویچ" in text
     assert "[عکس: کشتی پس از بازسازی به بندر بازگشت — Gent Shkullaku/AFP]" in text
     assert manifest["associations"][0]["renditions"][0]["title"] == "بزرگ JPEG · ۲۰۴۸×۱۳۶۵ · ۶۴۰ kB"
 
