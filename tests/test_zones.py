@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import shutil
 import zoneinfo
 from collections.abc import Callable, Iterator
@@ -52,6 +53,11 @@ def test_the_packaged_rules_win_over_the_hosts(tmp_path: Path, host_zones) -> No
     host_zones(tmp_path)
     assert zoneinfo.ZoneInfo("Asia/Tehran").utcoffset(JUNE) == timedelta(0)  # the host's own, as the test wants
     assert load_zone("Asia/Tehran").utcoffset(JUNE) == TEHRAN
+
+
+def test_a_zone_crosses_to_a_worker_process_by_name() -> None:
+    zone = load_zone("Asia/Tehran")
+    assert pickle.loads(pickle.dumps(zone)).utcoffset(JUNE) == TEHRAN
 
 
 @pytest.mark.parametrize("name", ["../../etc/passwd", "/etc/localtime", "Asia", "tzdata.zi", ""])

@@ -11,13 +11,20 @@ from importlib import resources
 _ZONE_NAME = re.compile(r"[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+)*")
 
 
+class PackagedZone(zoneinfo.ZoneInfo):
+    """A zone read from the tzdata package; pickled by name (a worker process reads it again)."""
+
+    def __reduce__(self) -> tuple:
+        return load_zone, (self.key,)
+
+
 @functools.cache
 def load_zone(name: str) -> zoneinfo.ZoneInfo:
     """Return the zone ``name`` from the tzdata package, else the system's database; ZoneInfoNotFoundError if none."""
     if _ZONE_NAME.fullmatch(name):
         try:
             with resources.files("tzdata.zoneinfo").joinpath(*name.split("/")).open("rb") as data:
-                return zoneinfo.ZoneInfo.from_file(data, key=name)
+                return PackagedZone.from_file(data, key=name)
         except (OSError, ValueError, ModuleNotFoundError):  # not in the package (or not a zone file): ask the host
             pass
     try:
