@@ -159,3 +159,16 @@ def test_the_manifest_says_the_originals_are_sanitised(story: Path, tmp_path: Pa
     manifest = json.loads(Path(result["output"], "manifest.json").read_text(encoding="utf-8"))
     assert "location, serial numbers, owner names, maker notes and thumbnails removed" in manifest["edNote"]
     assert run_cli("verify", result["output"]).returncode == 0
+
+
+def test_an_iim_in_latin_1_keeps_its_caption_and_loses_its_place(tmp_path: Path) -> None:
+    from mediapack.model import PHOTO, MediaInfo
+    from mediapack.publish.originals import sanitise_photo
+
+    source = splice_app13(make_photo(tmp_path / "latin.jpg", (64, 48)),
+                          iim((2, 120, "Café à Genève".encode("latin-1")), (2, 90, "Genève".encode("latin-1"))))
+    info = MediaInfo(path=source, kind=PHOTO, format="JPEG", width=64, height=48)
+    sanitise_photo(source, info, tmp_path / "out.jpg")
+    data = (tmp_path / "out.jpg").read_bytes()
+    assert iim((2, 120, "Café à Genève".encode("latin-1"))) in data  # the caption's bytes as they came
+    assert b"\x1c\x02\x5a" not in data and "Genève".encode("latin-1") not in data.replace("Café à Genève".encode("latin-1"), b"")

@@ -94,7 +94,9 @@ def sanitise_photo(source: Path, info: MediaInfo, target: Path) -> str:
             xmp = img.read_xmp()
             if drop := {key: None for key in xmp if _dropped(key)}:
                 img.modify_xmp(drop)
-            if drop := {key: None for key in img.read_iptc() if _dropped(key)}:  # IIM City, Sub-location…
+            # IIM City, Sub-location…: only the keys matter, and Latin-1 decodes any bytes (an IIM in Latin-1
+            # or another charset would fail exiv2's UTF-8 decoding).
+            if drop := {key: None for key in img.read_iptc(encoding="iso-8859-1") if _dropped(key)}:
                 img.modify_iptc(drop)
             img.clear_thumbnail()
             data = img.get_bytes()
