@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import multiprocessing
 import socket
 import threading
 from concurrent.futures import Future
@@ -174,9 +173,10 @@ def _process_workers() -> Workers:
     """Return this worker process's slots, made on its first story."""
     with _slots_lock:
         if not _slots:
-            # A nanny's worker process is daemonic, and a daemonic process may not start a photo pool:
-            # photos then run in the story's thread, the worker's own processes giving the parallelism.
-            _slots.append(Workers(_worker_slots(), processes=not multiprocessing.current_process().daemon))
+            # Photos run in the story's thread, never in a pool of this process's own: a nanny's worker
+            # process is daemonic and may not start one, and a pool in a worker started without a nanny
+            # hung in a trial. The worker processes (--nworkers) give the parallelism.
+            _slots.append(Workers(_worker_slots(), processes=False))
         return _slots[0]
 
 
