@@ -137,7 +137,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="build-bench-") as tmp:
         work = Path(tmp)
         row = photos_row(work, args.photos, args.repeat)
-        print(f"\n{args.photos} x 24 MP JPEGs ({len(SETTINGS.sizes)} sizes, WebP for two, a square), fresh processes:")
+        webps = sum("webp" in size.formats for size in SETTINGS.sizes)
+        print(f"\n{args.photos} x 24 MP JPEGs ({len(SETTINGS.sizes)} sizes, WebP for {webps}, a square), fresh processes:")
         print(f"  naive Pillow script        {row['naive']:7.2f} s")
         print(f"  mediapack build (defaults) {row['mediapack']:7.2f} s   {row['ratio']:.2f}x faster (target >= 6)")
         row = help_row(args.repeat * 3)
