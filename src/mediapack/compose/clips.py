@@ -258,11 +258,7 @@ def focus_map(path: Path, info: MediaInfo) -> np.ndarray:
 def crop_box(source: tuple[int, int], aspect: float, scores: np.ndarray) -> tuple[int, int, int, int]:
     """Return the even-sized window of width/height ``aspect`` over ``source`` holding the most score."""
     width, height = source
-    if width / height > aspect:
-        w, h = min(width, round(height * aspect)), height
-    else:
-        w, h = width, min(height, round(width / aspect))
-    w, h = max(2, w - w % 2), max(2, h - h % 2)
+    w, h = _even_window(source, aspect)
     horizontal = w < width
     profile = scores.sum(axis=0 if horizontal else 1)
     span, length = (w, width) if horizontal else (h, height)
@@ -279,14 +275,20 @@ def crop_box(source: tuple[int, int], aspect: float, scores: np.ndarray) -> tupl
 def focus_box(source: tuple[int, int], aspect: float, focus: tuple[float, float]) -> tuple[int, int, int, int]:
     """Return the even-sized window of width/height ``aspect`` centred on ``focus`` (fractions), inside ``source``."""
     width, height = source
+    w, h = _even_window(source, aspect)
+    x = round(_clamp(focus[0] * width - w / 2, 0, width - w))
+    y = round(_clamp(focus[1] * height - h / 2, 0, height - h))
+    return x - x % 2, y - y % 2, w, h
+
+
+def _even_window(source: tuple[int, int], aspect: float) -> tuple[int, int]:
+    """Return the largest even-sized (w, h) of width/height ``aspect`` that fits inside ``source``."""
+    width, height = source
     if width / height > aspect:
         w, h = min(width, round(height * aspect)), height
     else:
         w, h = width, min(height, round(width / aspect))
-    w, h = max(2, w - w % 2), max(2, h - h % 2)
-    x = round(_clamp(focus[0] * width - w / 2, 0, width - w))
-    y = round(_clamp(focus[1] * height - h / 2, 0, height - h))
-    return x - x % 2, y - y % 2, w, h
+    return max(2, w - w % 2), max(2, h - h % 2)
 
 
 def _clamp(value: float, low: float, high: float) -> float:
