@@ -128,9 +128,14 @@ def size_parts(n: int) -> tuple[str, str]:
     raise AssertionError("unreachable")
 
 
+def whole_seconds(seconds: float) -> int:
+    """Round a duration half-up to whole seconds: 14.5 s is 15 on every platform (round() would say 14)."""
+    return int(max(0.0, float(seconds)) + 0.5)
+
+
 def clock(seconds: float) -> str:
-    """Format a duration as a clock: "0:15", "1:30", "1:02:03" (half-up: 14.5 s is "0:15" everywhere)."""
-    total = int(max(0.0, float(seconds)) + 0.5)
+    """Format a duration as a clock: "0:15", "1:30", "1:02:03"."""
+    total = whole_seconds(seconds)
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
-from ..i18n import Words, words_for
+from ..i18n import Words, whole_seconds, words_for
 from ..messages import MESSAGES
 from ..model import AUDIO, PHOTO, VIDEO, Rendition
 
@@ -43,13 +43,9 @@ FORMAT_NAMES = {
 # Name suffixes that only repeat the format ("medium-webp" is shown as "Medium WebP").
 _FORMAT_SUFFIXES = {"jpg", "jpeg", "webp", "avif", "png", "gif", "mp4", "m4a", "vtt", "webvtt", "zip"}
 
-def _whole_seconds(seconds: float) -> int:
-    return int(max(0.0, float(seconds)) + 0.5)  # half-up: 14.5 s is "PT15S" on every platform
-
-
 def iso_duration(seconds: float) -> str:
     """Format a duration as ISO 8601 for schema.org: "PT14S", "PT1M30S", "PT1H2M3S"."""
-    total = _whole_seconds(seconds)
+    total = whole_seconds(seconds)
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     parts = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
