@@ -10,7 +10,14 @@ import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from mediapack.i18n import LOCALES, catalogue_languages, has_catalogue, text_direction, words_for
+from mediapack.i18n import (
+    LOCALES,
+    catalogue_languages,
+    has_catalogue,
+    og_locale,
+    text_direction,
+    words_for,
+)
 from mediapack.messages import COUNTED, MESSAGES, label_problem, placeholders
 from mediapack.zones import load_zone
 
@@ -167,3 +174,11 @@ def test_a_byline_takes_the_plural_form_its_number_of_names_needs(language, one,
     assert words("by", 1, names="A") == one and words("by", 2, names=words.names(["A", "B"])) == two
     assert words("by", 5, names="…") == five
     assert words_for(language, labels=(("by", "Text: {names}"),))("by", 2, names="A") == "Text: A"
+
+
+def test_og_locale_adds_the_likely_region():
+    assert og_locale("en") == "en_US"
+    assert og_locale("pt-BR") == "pt_BR"
+    assert og_locale("fa") == "fa_IR"
+    assert og_locale("zh-Hant") == "zh_TW" and og_locale("zh") == "zh_CN"
+    assert og_locale("sr-Latn") == "sr_RS" and og_locale("es-419") == "es_419"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -59,7 +60,7 @@ class BuildContext:
     base_url: str | None
     signing: SigningSetup | None = None  # who signs the renditions' Content Credentials; None: unsigned
 
-    @property
+    @cached_property  # asked for by every link and label: 0.2 ms each time it was looked up again
     def words(self) -> Words:
         """Return the story's words: labels, dates and direction of its language, the newsroom's overrides."""
         from .i18n import story_words  # Babel loads with the first build, not for --help

@@ -108,6 +108,19 @@ def text_direction(language: str) -> str:
     return "rtl" if script in RTL_SCRIPTS else "ltr"
 
 
+def og_locale(language: str) -> str:
+    """Write a BCP 47 tag as Open Graph's locale: "en" -> "en_US", "zh-Hant" -> "zh_TW" (CLDR's likely region)."""
+    parts = _subtags(language)
+    lang = parts[0].lower()
+    region = next((p.upper() for p in parts[1:] if len(p) == 2 and p.isalpha() or len(p) == 3 and p.isdigit()), None)
+    if region is None:
+        script = next((p.title() for p in parts[1:] if len(p) == 4 and p.isalpha()), None)
+        likely = get_global("likely_subtags")
+        full = (script and likely.get(f"{lang}_{script}")) or likely.get(lang, "")
+        region = next((p for p in full.split("_")[1:] if len(p) != 4), None)
+    return f"{lang}_{region}" if region else language.replace("-", "_")
+
+
 def size_parts(n: int) -> tuple[str, str]:
     """Round a byte count to decimal units: ("840", "KB"), ("2.1", "MB"), ("12", "MB"); half-up, in integers."""
     n = max(0, int(n))

@@ -13,7 +13,6 @@ from mediapack.model import Publisher
 from mediapack.publish.body import render_body
 from mediapack.publish.manifest import write_manifest
 from mediapack.publish.page import write_article
-from mediapack.publish.share import og_locale
 
 STORY_URL = BASE + "tiny-story/"
 
@@ -94,12 +93,6 @@ def test_hostile_headline_and_caption_stay_text_in_the_tags(tmp_path):
     assert tags["og:site_name"] == tags["article:author"] == [HOSTILE]
     ld = json.loads(found.script("application/ld+json"))
     assert ld["publisher"]["name"] == ld["author"][0]["name"] == HOSTILE
-
-
-def test_og_locale_adds_the_likely_region():
-    assert og_locale("en") == "en_US"
-    assert og_locale("pt-BR") == "pt_BR"
-    assert og_locale("fa") == "fa_IR"
 
 
 def test_json_ld_names_the_publisher_and_links_authors(tmp_path):

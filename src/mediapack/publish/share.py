@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..files import utc_stamp
+from ..i18n import og_locale
 from ..model import PHOTO, VIDEO, BuiltMedia, Rendition, Story, lead_item_id
 from ..photo.crops import SHARE
 from .figures import poster_of
@@ -70,17 +71,6 @@ def share_tags(story: Story, media: Sequence[BuiltMedia], base_url: str | None) 
         tags += [MetaTag("name", "twitter:image", absolute(image)),
                  MetaTag("name", "twitter:image:alt", lead.item.alt or lead.item.caption or story.headline)]
     return canonical, tags
-
-
-def og_locale(language: str) -> str:
-    """Write a BCP 47 tag as Open Graph's locale: "en" -> "en_US", "pt-BR" -> "pt_BR" (likely region added)."""
-    import langcodes  # only when a page is written
-
-    try:
-        tag = langcodes.Language.get(language).maximize()
-    except (ValueError, LookupError):
-        return language.replace("-", "_")
-    return f"{tag.language}_{tag.territory}" if tag.language and tag.territory else language.replace("-", "_")
 
 
 def _lead(media: Sequence[BuiltMedia]) -> BuiltMedia | None:
