@@ -99,7 +99,7 @@ def test_mp4s_say_what_they_are_who_made_them_and_their_language(built: Path) ->
         assert tags["ItemList:Artist"] == "Bo Maker", rung.name
         assert tags["ItemList:Description"] == "The first crossing", rung.name
         assert tags["ItemList:Copyright"] == "© 2026 Bo Maker", rung.name
-        assert tags["ItemList:Comment"] == "Credit: Example Video", rung.name
+        assert tags["ItemList:Comment"] == "Vidéo\u00a0: Example Video", rung.name  # the credit line in French
         languages = {value for key, value in tags.items() if key.endswith(":MediaLanguageCode")}
         assert languages == {"fra"}, rung.name
         with open(rung, "rb") as handle:  # +faststart: the index before the data

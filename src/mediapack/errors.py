@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import reprlib
 import unicodedata
 from collections.abc import Iterable
@@ -97,6 +98,8 @@ class VerificationError(MediapackError):
 # Explicit embeddings, overrides and isolates: they can reorder a whole line (Trojan Source), so terminal
 # lines and file names never carry them. LRM, RLM, ZWNJ, ZWJ and other format characters are kept.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+NO_BREAK_SPACES = "\u00a0\u2007\u202f"  # no-break, figure and narrow no-break space: typography, not layout
+_SPACES_BUT_NO_BREAK = re.compile(f"[^\\S{NO_BREAK_SPACES}]+")
 
 
 def is_control(ch: str) -> bool:
@@ -107,15 +110,16 @@ def is_control(ch: str) -> bool:
 def single_line(text: str, limit: int | None = 300, *, keep_bidi: bool = False) -> str:
     """Fold controls and newlines so hostile text stays on one line; format characters (ZWNJ...) stay.
 
-    ``keep_bidi`` keeps bidirectional embeddings and isolates too, for text written into files; a
-    terminal line never gets them. ``limit=None``: no length limit.
+    ``keep_bidi`` keeps bidirectional embeddings and isolates too, and no-break spaces (French "Vidéo :"),
+    for text written into files; a terminal line never gets them. ``limit=None``: no length limit.
     """
     def kept(ch: str) -> bool:
-        if ch.isprintable():
+        if ch.isprintable() or keep_bidi and ch in NO_BREAK_SPACES:
             return True
         return unicodedata.category(ch) == "Cf" and (keep_bidi or ch not in BIDI_CONTROLS)
 
-    cleaned = " ".join("".join(ch if kept(ch) else " " for ch in text).split())
+    text = "".join(ch if kept(ch) else " " for ch in text)
+    cleaned = _SPACES_BUT_NO_BREAK.sub(" ", text).strip(" ") if keep_bidi else " ".join(text.split())
     return cleaned if limit is None or len(cleaned) <= limit else cleaned[: limit - 1] + "…"
 
 

@@ -1,7 +1,7 @@
 """Tags an MP4 carries, so a downloaded file still says what it is and who made it, and in what language.
 
 title, artist (the creator, when one is known), copyright, description (the caption), comment (the credit
-line) and each track's language, written by a stream copy of the file: no frame is decoded or encoded,
+line, in the story's language) and each track's language, written by a stream copy of the file: no frame is decoded or encoded,
 so a caption edit costs a copy, not an encode, and the cached, untagged ladder stays reusable.
 """
 
@@ -18,10 +18,13 @@ from .outputs import encode_to_files
 _BITEXACT = ("-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact")
 
 
-def mp4_tags(item: MediaItem, title: str) -> dict[str, str]:
-    """Return the container tags for an item's MP4 and M4A renditions (empty values left out)."""
+def mp4_tags(item: MediaItem, title: str, credit_line: str | None) -> dict[str, str]:
+    """Return the container tags for an item's MP4 and M4A renditions (empty values left out).
+
+    ``credit_line``: the credit as the page words it, in the story's language ("Video: Ann", "ویدیو: Ann").
+    """
     tags = {"title": title, "artist": item.creator, "copyright": item.copyright, "description": item.caption,
-            "comment": f"Credit: {item.credit}" if item.credit else None}
+            "comment": credit_line if item.credit else None}
     return {key: single_line(value, 2000, keep_bidi=True) for key, value in tags.items() if value}
 
 
