@@ -12,7 +12,15 @@ from conftest import make_photo, make_video, write_story
 from mediapack.check import check_story
 from mediapack.compose import text as compose_text
 from mediapack.compose.drawn import title_words
-from mediapack.compose.fonts import ARABIC_REGULAR, RAQM_MISSING, REGULAR, font_file
+from mediapack.compose.fonts import (
+    ARABIC_BOLD,
+    ARABIC_REGULAR,
+    RAQM_MISSING,
+    REGULAR,
+    URDU_BOLD,
+    URDU_REGULAR,
+    font_file,
+)
 from mediapack.compose.text import clean_text, draw_line, font, lower_third, title_card
 from mediapack.errors import EnvironmentProblem, Findings, InputError
 from mediapack.settings import Settings
@@ -57,6 +65,26 @@ def test_persian_is_drawn_shaped_and_right_to_left_as_the_shaped_string():
     assert np.abs(ink(ours) - ink(shaped)).mean() < 2.0
     assert np.abs(ink(ours) - ink(unshaped)).mean() > 6.0
     assert columns_with_ink(ours)[1] > 370  # it starts, on the right, at the right margin
+
+
+def ink_rows(image: Image.Image) -> int:
+    rows = np.flatnonzero(ink(image).max(axis=1) > 128)
+    return int(rows[-1] - rows[0] + 1)
+
+
+def test_urdu_is_drawn_in_nastaliq_and_persian_stays_in_naskh():
+    urdu = "بارش کے بعد"  # "after the rain": yeh barree marks it Urdu
+    assert Path(font(SIZE, sample=urdu).path).name == URDU_REGULAR
+    assert Path(font(SIZE, bold=True, sample="سڑک").path).name == URDU_BOLD  # rreh
+    assert Path(font(SIZE, bold=True, sample=WORD).path).name == ARABIC_BOLD  # Persian
+    assert Path(font(SIZE, sample="مطر غزير").path).name == ARABIC_REGULAR  # Arabic
+    tall = Image.new("L", (400, 200), 0)
+    draw_line(ImageDraw.Draw(tall), (20, 380), 20, urdu, font(SIZE, sample=urdu), 255)
+    naskh = Image.new("L", (400, 200), 0)
+    draw_line(ImageDraw.Draw(naskh), (20, 380), 20, urdu, font(SIZE, sample=WORD), 255)
+    # Nastaliq's words hang down to the right along a sloping baseline: the same line stands far taller.
+    assert ink_rows(tall) > 1.5 * ink_rows(naskh)
+    assert columns_with_ink(tall)[1] > 370  # and starts at the right margin
 
 
 def test_latin_text_still_starts_at_the_left_margin_in_dejavu():

@@ -10,7 +10,15 @@ from ..errors import EnvironmentProblem
 from ..i18n import first_strong_direction
 
 REGULAR, BOLD = "DejaVuSans.ttf", "DejaVuSans-Bold.ttf"  # Latin, Greek, Cyrillic, Hebrew...
-ARABIC_REGULAR, ARABIC_BOLD = "Vazirmatn-Regular.ttf", "Vazirmatn-Bold.ttf"  # Arabic, Persian, Urdu (and Latin)
+ARABIC_REGULAR, ARABIC_BOLD = "Vazirmatn-Regular.ttf", "Vazirmatn-Bold.ttf"  # Arabic script in Naskh (and Latin)
+# Urdu is written in Nastaliq, not Naskh: Noto Nastaliq Urdu (Google Fonts via npm's
+# @expo-google-fonts/noto-nastaliq-urdu 0.4.2; Latin included).
+URDU_REGULAR, URDU_BOLD = "NotoNastaliqUrdu-Regular.ttf", "NotoNastaliqUrdu-Bold.ttf"
+FONTS = (REGULAR, BOLD, ARABIC_REGULAR, ARABIC_BOLD, URDU_REGULAR, URDU_BOLD)
+# Letters Urdu (and Punjabi, Saraiki in Shahmukhi, also set in Nastaliq) writes and Persian, Arabic, Pashto,
+# Sindhi and Kurdish do not: tteh, ddal, rreh, noon ghunna, heh goal, yeh barree. Nearly every Urdu
+# sentence has one ("ہے", "کے", "میں").
+_URDU_LETTERS = frozenset("ٹڈڑںہۃےۓ")
 # Installed, the fonts sit in the package (pyproject force-include); in a checkout, in assets/fonts.
 FONT_DIRS = (Path(__file__).parents[1] / "fonts", Path(__file__).resolve().parents[3] / "assets" / "fonts")
 RAQM_MISSING = ("this Pillow has no raqm layout engine (libraqm with libfribidi), so right-to-left text "
@@ -51,9 +59,10 @@ def direction(text: str) -> str:
 
 
 def face_file(text: str, bold: bool) -> str:
-    """Name the shipped font that has ``text``'s letters: Vazirmatn for Arabic script, else DejaVu Sans."""
-    arabic = any(unicodedata.bidirectional(ch) == "AL" for ch in text)
-    if arabic:
+    """Name the shipped font for ``text``: Noto Nastaliq for Urdu, Vazirmatn for other Arabic script, else DejaVu."""
+    if any(ch in _URDU_LETTERS for ch in text):
+        return URDU_BOLD if bold else URDU_REGULAR
+    if any(unicodedata.bidirectional(ch) == "AL" for ch in text):
         return ARABIC_BOLD if bold else ARABIC_REGULAR
     return BOLD if bold else REGULAR
 

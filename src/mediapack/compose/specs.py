@@ -9,7 +9,7 @@ from ..ffmpeg import FFmpeg
 from ..files import file_digest
 from ..model import BuiltMedia, ComposeRequest, MediaItem, Story
 from ..settings import Settings, encoding_spec
-from .fonts import ARABIC_BOLD, ARABIC_REGULAR, BOLD, REGULAR, font_file
+from .fonts import FONTS, font_file
 
 
 def slideshow_spec(story: Story, photos: Sequence[BuiltMedia], request: ComposeRequest, settings: Settings,
@@ -31,7 +31,7 @@ def social_spec(item: MediaItem, story_folder: Path, settings: Settings, ff: FFm
 
 
 def _common_spec(settings: Settings, ff: FFmpeg) -> dict:
-    fonts = [file_digest(font_file(name)) for name in (REGULAR, BOLD, ARABIC_REGULAR, ARABIC_BOLD)]
+    fonts = [file_digest(font_file(name)) for name in FONTS]
     return {"video": encoding_spec(settings.video), "threads": settings.ffmpeg.threads, "ffmpeg": ff.version,
             "fonts": fonts}
 

@@ -48,7 +48,7 @@ class Still:
 
 
 def font(size: int, bold: bool = False, sample: str = "") -> ImageFont.FreeTypeFont:
-    """Return the font that has ``sample``'s letters (DejaVu Sans, or Vazirmatn for Arabic script) at ``size`` px.
+    """Return the font for ``sample`` (DejaVu Sans; Vazirmatn for Arabic script, Noto Nastaliq for Urdu) at ``size`` px.
 
     Right-to-left text needs raqm to be drawn joined and in order: without it, EnvironmentProblem.
     """
