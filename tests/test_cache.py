@@ -316,3 +316,30 @@ def test_the_prune_command(tmp_path: Path) -> None:
     bad = run_cli("cache", "prune", "--cache", str(tmp_path / "cache"), "--older-than", "soon")
     assert bad.returncode == 2 and "--older-than must be a time like 12h or 30d" in bad.stderr
     assert run_cli("cache", "prune", "--cache", str(tmp_path / "cache")).returncode == 2
+
+
+def test_prune_refuses_a_folder_that_is_not_a_cache_and_removes_nothing(tmp_path: Path) -> None:
+    story = tmp_path / "work" / "stories" / "ferry"
+    story.mkdir(parents=True)
+    (story / "story.md").write_text("hi", encoding="utf-8")
+    (tmp_path / "work" / "ab").mkdir()  # even a folder named like a shard
+    proc = run_cli("cache", "prune", "--cache", str(tmp_path / "work"), "--older-than", "1s")
+    assert proc.returncode == 2 and proc.stderr.startswith("error: ")
+    assert "not a mediapack cache" in proc.stderr and "Traceback" not in proc.stderr
+    assert (story / "story.md").read_text(encoding="utf-8") == "hi"
+
+
+def test_a_cache_is_tagged_and_prune_touches_only_its_entries(tmp_path: Path) -> None:
+    made, entry = entry_files(tmp_path, "a.jpg")
+    cache = RenditionCache(tmp_path / "cache")
+    cache.store(KEY, made, entry)
+    tag = (tmp_path / "cache" / "CACHEDIR.TAG").read_bytes()
+    assert tag.startswith(b"Signature: 8a477f597d28d172789f06886806bc55")  # backup tools skip the folder
+    (tmp_path / "cache" / KEY[:2] / "notes").mkdir()  # not an entry: someone's folder
+    (tmp_path / "cache" / KEY[:2] / "notes" / "keep.txt").write_text("mine", encoding="utf-8")
+    (tmp_path / "cache" / "README.txt").write_text("mine", encoding="utf-8")
+    pruned = cache.prune(max_bytes=0)
+    assert (pruned.removed, pruned.kept) == (1, 0)
+    assert not (tmp_path / "cache" / KEY[:2] / KEY).exists()
+    assert (tmp_path / "cache" / KEY[:2] / "notes" / "keep.txt").is_file()
+    assert (tmp_path / "cache" / "README.txt").is_file()

@@ -12,16 +12,24 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from .errors import UsageError
 from .files import file_digest, plain, remember_digest
 from .model import Rendition
 
 ENTRY_FILE = "entry.json"
+# The Cache Directory Tagging Specification's tag: backup tools skip the folder, and prune knows it is ours.
+TAG_FILE = "CACHEDIR.TAG"
+_TAG = (b"Signature: 8a477f597d28d172789f06886806bc55\n"
+        b"# This file is a cache directory tag created by mediapack: its renditions can be made again.\n")
+_KEY = re.compile(r"[0-9a-f]{64}")
+_LEFTOVER = re.compile(r"\.[0-9a-f]{12}\..+")  # a store's or a discard's temporary folder
 _CHUNK = 1 << 20
 _LEFTOVER_SECONDS = 24 * 3600  # a staging or damaged folder older than this belongs to no running build
 
@@ -92,6 +100,8 @@ class RenditionCache:
         if (folder / ENTRY_FILE).is_file():
             return
         folder.parent.mkdir(parents=True, exist_ok=True)
+        if not (self.root / TAG_FILE).is_file():
+            _write_tag(self.root / TAG_FILE)
         staging = Path(tempfile.mkdtemp(prefix=f".{key[:12]}.", dir=folder.parent))
         try:
             digests = {}
@@ -108,19 +118,28 @@ class RenditionCache:
             shutil.rmtree(staging, ignore_errors=True)
 
     def prune(self, older_than: float | None = None, max_bytes: int | None = None) -> Pruned:
-        """Remove entries unused for ``older_than`` seconds, then the least recently used past ``max_bytes``."""
+        """Remove entries unused for ``older_than`` seconds, then the least recently used past ``max_bytes``.
+
+        Only what a mediapack cache holds is touched: ``<2 hex>/<64 hex>/`` entries and their temporary
+        folders. A folder that is not a cache (no tag, no entry) is refused: UsageError.
+        """
         if self.root is None or not self.root.is_dir():
             return Pruned(0, 0, 0, 0)
         now = time.time()
-        entries = []
-        for shard in sorted(p for p in self.root.iterdir() if p.is_dir()):
-            for folder in sorted(shard.iterdir()):
-                if folder.name.startswith("."):  # a store or discard in progress, or one a killed build left
-                    if now - folder.stat().st_mtime > _LEFTOVER_SECONDS:
-                        shutil.rmtree(folder, ignore_errors=True)
-                    continue
-                used = (folder / ENTRY_FILE).stat().st_mtime if (folder / ENTRY_FILE).is_file() else 0.0
-                entries.append((used, _size(folder), folder))
+        entries, leftovers = [], []
+        for shard in sorted(p for p in self.root.iterdir() if p.is_dir() and len(p.name) == 2):
+            for folder in sorted(p for p in shard.iterdir() if p.is_dir()):
+                if _LEFTOVER.fullmatch(folder.name):  # a store or discard in progress, or one a killed build left
+                    leftovers.append(folder)
+                elif _KEY.fullmatch(folder.name) and folder.name[:2] == shard.name:
+                    record = folder / ENTRY_FILE  # without one: damaged; counted as unused since it changed
+                    used = (record if record.is_file() else folder).stat().st_mtime
+                    entries.append((used, _size(folder), folder))
+        if not entries and not leftovers and not (self.root / TAG_FILE).is_file() and any(self.root.iterdir()):
+            raise UsageError(f"{self.root}: not a mediapack cache (no {TAG_FILE}, no entries): nothing removed")
+        for folder in leftovers:
+            if now - folder.stat().st_mtime > _LEFTOVER_SECONDS:
+                shutil.rmtree(folder, ignore_errors=True)
         entries.sort()  # least recently used first
         removed = freed = 0
         total = sum(size for _, size, _ in entries)
@@ -159,6 +178,13 @@ def _copy_and_digest(source: Path, target: Path) -> str:
             digest.update(chunk)
             dst.write(chunk)
     return digest.hexdigest()
+
+
+def _write_tag(path: Path) -> None:
+    try:
+        path.write_bytes(_TAG)
+    except OSError:
+        pass  # a read-only cache still serves; the entries alone say it is a cache
 
 
 def _touch(path: Path) -> None:
