@@ -144,6 +144,11 @@ def test_persian_dates_are_solar_hijri_in_the_story_zone(moment: datetime, shown
     assert words_for("fa", zone=load_zone("Asia/Tehran")).moment(moment).startswith(shown + " ")
 
 
+def test_a_persian_date_before_the_solar_hijri_calendar_is_shown_as_given() -> None:
+    # "0206" for "2026": the page says the year as given (Gregorian), it does not crash the build.
+    assert words_for("fa").moment(datetime(206, 6, 20, 9, 30, tzinfo=UTC)).startswith("۲۰ ژوئن ۲۰۶")
+
+
 def test_afghan_persian_and_other_languages_keep_the_gregorian_calendar() -> None:
     assert words_for("fa-AF").moment(MOMENT).startswith("۲۰ جون ۲۰۲۶")  # Afghanistan names the months otherwise
     assert words_for("ar").moment(MOMENT).startswith("20 يونيو 2026")

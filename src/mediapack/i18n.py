@@ -223,7 +223,10 @@ class Words:
         if solar_hijri(self.language):
             import jdatetime  # the Solar Hijri arithmetic, loaded only for Persian stories
 
-            day = jdatetime.date.fromgregorian(date=local.date())
+            try:
+                day = jdatetime.date.fromgregorian(date=local.date())
+            except (ValueError, OverflowError):  # before the calendar's first year (622): a typo, said as given
+                return format_date(local, "long", locale=self.locale)
             return f"{day.day} {IRANIAN_MONTHS[day.month - 1]} {day.year}"  # CLDR fa's long pattern: d MMMM y
         return format_date(local, "long", locale=self.locale)
 
