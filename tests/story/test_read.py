@@ -71,6 +71,23 @@ def test_byline_may_be_a_string_and_dates_may_carry_offsets(tmp_path: Path) -> N
     assert story.updated == datetime(2026, 6, 21, tzinfo=UTC)
 
 
+def test_an_update_before_publication_is_refused_and_dates_are_said_in_iso(tmp_path: Path) -> None:
+    write_story(tmp_path, """
+        headline: One
+        published: 2026-06-20T09:30:00+01:00
+        updated: 2026-06-19T14:15:00+01:00
+        """)
+    _, findings = read(tmp_path)
+    assert messages(findings) == [f"{tmp_path / 'story.md'}: updated: 2026-06-19T13:15:00Z is before published "
+                                  "(2026-06-20T08:30:00Z): a story is updated after it is published"]
+    write_story(tmp_path, """
+        headline: One
+        published: 9999-12-31T23:59:59-12:00
+        """)
+    _, findings = read(tmp_path)
+    assert messages(findings) == [f"{tmp_path / 'story.md'}: published: out of range: 9999-12-31T23:59:59-12:00"]
+
+
 def test_missing_file_missing_caption_and_bad_date_are_reported_together(tmp_path: Path) -> None:
     make_photo(tmp_path / "photos" / "a.jpg", (64, 48))
     write_story(tmp_path, """

@@ -15,7 +15,7 @@ import yaml
 from slugify import slugify as transliterated_slug
 
 from ..errors import Findings, single_line
-from ..files import offset_zone
+from ..files import offset_zone, utc_stamp
 from ..model import Story
 from ..photo.metadata import read_embedded_metadata
 from ..rules import did_you_mean, one_of
@@ -102,6 +102,10 @@ def read_story(folder: Path, findings: Findings) -> Story | None:
     if direction is not None and (problem := _DIRECTIONS(direction)):
         findings.error(source, "dir", problem)
     published = _published(front, source, findings)
+    updated = date_field(front, "updated", source, findings)
+    if published is not None and updated is not None and updated < published:
+        findings.error(source, "updated", f"{utc_stamp(updated)} is before published ({utc_stamp(published)}): "
+                       "a story is updated after it is published")
     return Story(
         folder=folder,
         source=source,
@@ -113,7 +117,7 @@ def read_story(folder: Path, findings: Findings) -> Story | None:
         byline_urls=byline_urls,
         section=text_field(front, "section", source, findings),
         published=published,
-        updated=date_field(front, "updated", source, findings),
+        updated=updated,
         language=language,
         direction=direction if direction in ("rtl", "ltr") else None,
         zone=_written_zone(front.get("published")) if published is not None else None,
