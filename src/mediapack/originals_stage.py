@@ -54,6 +54,9 @@ class Originals:
         if item.id in self.started:
             return
         source = self.ctx.source(item)
+        if (twin := next((i for i in self.started if self.ctx.source(self.ctx.story.item(i)) == source), None)):
+            self.started[item.id] = self.started[twin]  # two items of one file: one copy, one zip entry
+            return
         if not self.sanitised:
             self.started[item.id] = None if self.ctx.settings.originals == "none" else source
             return
@@ -87,5 +90,6 @@ class Originals:
                 remember_digest(path, digest)
             entry = replace(_ORIGINAL, path=Path(path.name), size_bytes=path.stat().st_size)
             self.ctx.cache.store(key, path.parent, CacheEntry((entry,), None))
-        return [(path, f"{ORIGINALS}/{built.item.file.as_posix()}") for built in originals
-                if (path := self.started[built.item.id]) is not None]
+        packaged = {f"{ORIGINALS}/{built.item.file.as_posix()}": path for built in originals
+                    if (path := self.started[built.item.id]) is not None}  # a file two items show, once
+        return [(path, name) for name, path in packaged.items()]
