@@ -78,8 +78,9 @@ def test_an_update_before_publication_is_refused_and_dates_are_said_in_iso(tmp_p
         updated: 2026-06-19T14:15:00+01:00
         """)
     _, findings = read(tmp_path)
-    assert messages(findings) == [f"{tmp_path / 'story.md'}: updated: 2026-06-19T13:15:00Z is before published "
-                                  "(2026-06-20T08:30:00Z): a story is updated after it is published"]
+    said = (f"{tmp_path / 'story.md'}: updated: 2026-06-19T13:15:00Z is before published (2026-06-20T08:30:00Z): "
+            "a story is updated after it is published")
+    assert messages(findings) == [said]
     write_story(tmp_path, """
         headline: One
         published: 9999-12-31T23:59:59-12:00
