@@ -88,6 +88,17 @@ def test_doctor_exits_3_when_ffmpeg_is_missing(tmp_path: Path) -> None:
     assert "no-ffmpeg" in proc.stdout + proc.stderr
 
 
+def test_check_refuses_a_video_story_when_ffmpeg_is_broken_as_build_does(tiny_story: Path) -> None:
+    broken = {"MEDIAPACK_FFMPEG": "/bin/true"}  # runs, exits 0, prints nothing
+    check = run_cli("check", str(tiny_story), env=broken)
+    build = run_cli("build", str(tiny_story), "--out", str(tiny_story.parent / "out"), env=broken)
+    assert check.returncode == build.returncode == 3
+    assert "/bin/true: not a working ffmpeg (from MEDIAPACK_FFMPEG; exit 0): it printed no 'ffmpeg version' line" \
+        in check.stderr
+    doctor = run_cli("doctor", env=broken)
+    assert doctor.returncode == 3 and "exit 0): it printed no 'ffmpeg version' line" in doctor.stdout
+
+
 def test_init_scaffolds_and_refuses_to_overwrite(tmp_path: Path) -> None:
     folder = tmp_path / "new-story"
     proc = run_cli("init", str(folder))

@@ -228,13 +228,17 @@ def check_command(
     check refuses whatever build would refuse: every media file is probed and every subtitle file read.
     """
     from .batch import story_folder
-    from .check import check_story
+    from .check import check_story, needs_ffmpeg
+    from .ffmpeg import locate_ffmpeg
 
     _log_to_stderr(verbose)
     worst = 0
     for folder in map(story_folder, stories):
         try:
-            checked = check_story(folder, load_settings(folder, config), strict=strict)
+            settings = load_settings(folder, config)
+            checked = check_story(folder, settings, strict=strict)
+            if needs_ffmpeg(checked):  # build would stop at a missing or broken ffmpeg: so does check
+                locate_ffmpeg(settings.ffmpeg.path)
         except MediapackError as exc:
             worst = max(worst, exc.exit_code)
             _print_error(exc)

@@ -89,7 +89,8 @@ def _version(path: str, origin: str) -> str:
     first = proc.stdout.decode("utf-8", "replace").partition("\n")[0]
     match = re.match(r"ffmpeg version (\S+)", first)
     if proc.returncode != 0 or not match:
-        said = _last_meaningful(proc.stderr.decode("utf-8", "replace").splitlines()) or first
+        said = (_last_meaningful(proc.stderr.decode("utf-8", "replace").splitlines()) or first
+                or "it printed no 'ffmpeg version' line")
         raise EnvironmentProblem(single_line(
             f"{path}: not a working ffmpeg (from {origin}; exit {proc.returncode}): {said}"))
     return match.group(1)
