@@ -31,6 +31,11 @@ def test_parent_folder_settings_are_overridden_by_the_story_folder(tmp_path: Pat
     assert settings.sources == (tmp_path / "desk" / "mediapack.toml", story / "mediapack.toml")
 
 
+def test_a_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    (tmp_path / "mediapack.toml").write_bytes(b"\xef\xbb\xbf[video]\ncrf = 26\n")  # as Notepad saves it
+    assert load_settings(tmp_path).video.crf == 26
+
+
 def test_explicit_config_replaces_the_search(tmp_path: Path) -> None:
     (tmp_path / "mediapack.toml").write_text("[video]\ncrf = 30\n")
     other = tmp_path / "other.toml"

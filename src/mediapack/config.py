@@ -63,7 +63,7 @@ def load_settings(story_folder: Path | None = None, config: Path | None = None, 
             if path.stat().st_size > MAX_CONFIG_BYTES:
                 findings.error(path, None, f"larger than {MAX_CONFIG_BYTES // 1_000_000} MB")
                 continue
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            data = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # Windows editors start with a BOM
         except FileNotFoundError:
             findings.error(path, None, "config file not found")
             continue
