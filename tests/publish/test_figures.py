@@ -51,6 +51,20 @@ def test_every_jpeg_width_is_offered_as_webp_too():
                               "media/one/small.webp 640w, media/one/thumb.webp 320w")
 
 
+def test_without_jpegs_the_img_offers_one_format_webp_before_avif():
+    story, media, _ = sample(extra_media=False)
+    photo = media[0]
+    as_format = {"large": (".webp", "image/webp"), "medium": (".webp", "image/webp"), "small": (".avif", "image/avif")}
+    renditions = tuple(replace(r, path=r.path.with_suffix(as_format[r.name][0]), content_type=as_format[r.name][1])
+                       for r in photo.renditions if r.name in as_format)  # sizes set with formats = ["webp"]...
+    html = render_body(story, [replace(photo, renditions=renditions)], None).html
+    (img,) = Elements(html).find("img")
+    assert img["src"] == "media/one/medium.webp"
+    assert img["srcset"] == "media/one/large.webp 2048w, media/one/medium.webp 1024w"  # no AVIF a browser may lack
+    (avif,) = Elements(html).find("source")
+    assert (avif["type"], avif["srcset"]) == ("image/avif", "media/one/small.avif 640w")
+
+
 def test_the_video_shows_the_webp_poster_and_the_jpeg_stands_in_without_one():
     story, media, _ = sample(extra_media=False)
     clip = media[1]

@@ -51,7 +51,11 @@ def _picture(built: BuiltMedia, href) -> dict:
     """Choose <picture> sources and the <img> fallback (medium, else the largest JPEG up to 1024 px)."""
     pictures = sorted((r for r in built.renditions if r.role == "rendition" and r.name != "square"
                        and r.width and r.content_type.startswith("image/")), key=lambda r: -r.width)
-    jpegs = [r for r in pictures if r.content_type == "image/jpeg"] or pictures
+    # The <img> takes one format, the one most browsers show: JPEG, else WebP, else AVIF (sizes set without JPEG).
+    kinds = {r.content_type for r in pictures}
+    fallback = next((kind for kind in ("image/jpeg", "image/webp", "image/avif") if kind in kinds),
+                    pictures[0].content_type if pictures else None)
+    jpegs = [r for r in pictures if r.content_type == fallback]
     img = next((r for r in jpegs if r.name == "medium"), None) or next(
         (r for r in jpegs if r.width <= 1024), jpegs[-1] if jpegs else None)
     if img is None:
