@@ -67,6 +67,18 @@ def test_every_problem_is_reported_with_its_key(tmp_path: Path) -> None:
     assert len(caught.value.problems) == 10
 
 
+def test_package_patterns_that_can_never_match_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "mediapack.toml").write_text(
+        "[packages.web]\ninclude = ['index.html', '../**', '/etc/passwd']\nexclude = ['media\\x.jpg']\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path)
+    text = "\n".join(caught.value.lines())
+    assert len(caught.value.problems) == 3
+    assert "packages.web.include: '../**' can never match: patterns name files inside the story's output" in text
+    assert "packages.web.include: '/etc/passwd' can never match" in text
+    assert "packages.web.exclude: 'media\\\\x.jpg' can never match" in text  # a Windows path
+
+
 def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
     (tmp_path / "mediapack.toml").write_text("[video\n")
     with pytest.raises(ConfigError) as caught:

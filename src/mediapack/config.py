@@ -305,6 +305,10 @@ def _parse_packages(value: dict, defaults: tuple[PackageProfile, ...], path: Pat
             if not isinstance(items, list) or any(not isinstance(i, str) or not i for i in items):
                 findings.error(path, f"{where}.{key}", "must be a list of glob patterns")
                 items = []
+            for pattern in items:
+                if pattern.startswith("/") or "\\" in pattern or ".." in pattern.split("/"):
+                    findings.error(path, f"{where}.{key}", f"{pattern!r} can never match: patterns name files "
+                                   "inside the story's output with '/', like 'media/**' or 'index.html'")
             lists[key] = tuple(items)
         if not lists["include"]:
             findings.error(path, f"{where}.include", "must name at least one pattern")
