@@ -123,7 +123,22 @@ def single_line(text: str, limit: int | None = 300, *, keep_bidi: bool = False) 
     return cleaned if limit is None or len(cleaned) <= limit else cleaned[: limit - 1] + "…"
 
 
-_REPR = reprlib.Repr()  # Python 3.11's Repr takes no arguments
+class _AsWritten(reprlib.Repr):
+    """Say YAML and TOML values as they are written there (true, null, 2026-06-20), not as Python's reprs."""
+
+    def repr_bool(self, value: bool, level: int) -> str:
+        return "true" if value else "false"
+
+    def repr_NoneType(self, value: None, level: int) -> str:
+        return "null"
+
+    def repr_date(self, value: object, level: int) -> str:
+        return value.isoformat()  # type: ignore[attr-defined]
+
+    repr_datetime = repr_date
+
+
+_REPR = _AsWritten()  # Python 3.11's Repr takes no arguments
 _REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxother = 3, 4, 4, 60, 60
 
 

@@ -135,7 +135,7 @@ def date_field(data: dict, key: str, source: Path, findings: Findings) -> dateti
     try:
         return as_utc(parsed)
     except OverflowError:  # e.g. 9999-12-31T23:59:59-12:00 is past the year 9999 in UTC
-        findings.error(source, key, f"out of range: {value.isoformat() if isinstance(value, date) else shown(value)}")
+        findings.error(source, key, f"out of range: {shown(value)}")
         return None
 
 
