@@ -187,3 +187,8 @@ def test_og_locale_adds_the_likely_region():
     assert og_locale("fa") == "fa_IR"
     assert og_locale("zh-Hant") == "zh_TW" and og_locale("zh") == "zh_CN"
     assert og_locale("sr-Latn") == "sr_RS" and og_locale("es-419") == "es_419"
+
+
+def test_a_deprecated_language_code_gets_the_current_ones_labels() -> None:
+    assert has_catalogue("iw") and words_for("iw")("downloads") == words_for("he")("downloads") != "Downloads"
+    assert text_direction("iw-IL") == "rtl" and words_for("in")("downloads") == words_for("id")("downloads")

@@ -46,7 +46,10 @@ IRANIAN_MONTHS = ("فروردین", "اردیبهشت", "خرداد", "تیر", 
 
 
 def _subtags(language: str) -> list[str]:
-    return language.replace("_", "-").split("-")
+    """Split a tag into subtags, a deprecated language code made current: "iw-IL" -> ["he", "IL"], "in" -> ["id"]."""
+    first, *rest = language.replace("_", "-").split("-")
+    current = get_global("language_aliases").get(first.lower())
+    return [*current.split("_"), *rest] if current else [first, *rest]
 
 
 @functools.cache
