@@ -89,6 +89,20 @@ def test_an_update_before_publication_is_refused_and_dates_are_said_in_iso(tmp_p
     assert messages(findings) == [f"{tmp_path / 'story.md'}: published: out of range: 9999-12-31T23:59:59-12:00"]
 
 
+def test_a_file_name_windows_cannot_unzip_is_warned_about(tmp_path: Path) -> None:
+    make_photo(tmp_path / "p" / 'my "photo"?.jpg', (64, 48))
+    write_story(tmp_path, """
+        headline: One
+        media:
+          - {id: a, file: 'p/my "photo"?.jpg', caption: A, credit: B, alt: C}
+        """)
+    _, findings = read(tmp_path)
+    assert findings.errors == []
+    (warning,) = [str(w) for w in findings.warnings if "media[a].file" in str(w)]
+    assert warning.endswith("""media[a].file: 'my "photo"?.jpg' has characters Windows cannot put in a file name """
+                            """(" ?): a partner on Windows cannot unzip it from the full package; rename the file""")
+
+
 def test_missing_file_missing_caption_and_bad_date_are_reported_together(tmp_path: Path) -> None:
     make_photo(tmp_path / "photos" / "a.jpg", (64, 48))
     write_story(tmp_path, """

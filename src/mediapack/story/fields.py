@@ -139,6 +139,19 @@ def date_field(data: dict, key: str, source: Path, findings: Findings) -> dateti
         return None
 
 
+_WINDOWS_RESERVED = frozenset({"CON", "PRN", "AUX", "NUL", *(f"{d}{n}" for d in ("COM", "LPT") for n in range(1, 10))})
+
+
+def windows_unsafe(path: PurePosixPath | Path) -> str | None:
+    """Say why Windows cannot create a file at ``path`` (the originals/ entry of a package), or None."""
+    for part in path.parts:
+        if found := sorted(set(part) & set('<>:"|?*')):
+            return f"{part!r} has characters Windows cannot put in a file name ({' '.join(found)})"
+        if part.endswith((" ", ".")) or part.split(".")[0].upper() in _WINDOWS_RESERVED:
+            return f"{part!r} is a name Windows cannot give a file (a reserved name, or a trailing space or dot)"
+    return None
+
+
 def media_list(value: Any, folder: Path, source: Path, findings: Findings) -> tuple[MediaItem, ...]:
     """Return the ``media`` list's items; an item without a usable id or file is left out."""
     if value is None:
@@ -164,6 +177,9 @@ def media_list(value: Any, folder: Path, source: Path, findings: Findings) -> tu
         for key in sorted(set(map(str, entry)) - MEDIA_KEYS):
             findings.warn(source, prefix + key, f"unknown media key (ignored){did_you_mean(key, MEDIA_KEYS)}")
         file = inside_story(entry.get("file"), folder, source, prefix + "file", findings, required=True)
+        if file is not None and (unsafe := windows_unsafe(file)):
+            findings.warn(source, prefix + "file", f"{unsafe}: a partner on Windows cannot unzip it from the full "
+                          "package; rename the file")
         subtitles = inside_story(entry.get("subtitles"), folder, source, prefix + "subtitles", findings)
         if subtitles is not None and subtitles.suffix.lower() not in SUBTITLE_SUFFIXES:
             findings.error(source, prefix + "subtitles", "must be a .srt or .vtt file")
