@@ -16,7 +16,7 @@ from .model import AUDIO, PHOTO, VIDEO, MediaInfo, Publisher, Story
 from .photo.credit import fit_credit, iim_cuts
 from .photo.decode import probe_photo, sniff_format
 from .probe import probe_file
-from .publish.originals import unsanitisable
+from .publish.originals import unreadable_metadata, unsanitisable
 from .settings import Settings
 from .story.compose_request import SLIDESHOW, parse_compose
 from .story.read import apply_embedded_metadata, read_story
@@ -178,6 +178,9 @@ def check_media_fields(story: Story, infos: dict[str, MediaInfo], settings: Sett
         if settings.originals == "sanitised" and (reason := unsanitisable(info, story.folder / item.file)):
             findings.warn(story.source, key, f"{item.file}: {reason}: it is left out of the packages (set "
                           '[packages] originals = "untouched" in mediapack.toml to ship it as it came)')
+        elif settings.originals == "sanitised" and (error := unreadable_metadata(info, story.folder / item.file)):
+            findings.warn(story.source, key, f"{item.file}: its metadata cannot be read ({error}): the copy in the "
+                          "packages has none of its EXIF, XMP or IPTC")
         if signing and (private := private_credentials(story.folder / item.file)):
             findings.warn(story.source, key, f"{item.file} carries Content Credentials of its own holding location "
                           f"or device data ({private}): the signed renditions name it as their source without "

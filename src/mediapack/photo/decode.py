@@ -6,6 +6,7 @@ import importlib
 import io
 import math
 import struct
+import warnings
 import zlib
 from functools import cache
 from pathlib import Path
@@ -24,6 +25,9 @@ for _plugin in ("Avif", "Gif", "Jpeg", "Mpo", "Png", "Tiff", "WebP"):  # registe
     importlib.import_module(f"PIL.{_plugin}ImagePlugin")  # open() from importing all ~45 plugins
 # iPhone photos: libheif through pillow-heif, which turns them upright (irot/imir and EXIF) as it opens them.
 pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+# A corrupt EXIF block reads as no orientation (upright), and sanitising drops it whole (check says so):
+# Pillow's UserWarning, naming its own file in site-packages, told the producer nothing more.
+warnings.filterwarnings("ignore", r"(Possibly c|C)orrupt EXIF", UserWarning)
 _ACCEPTED = "JPEG, PNG, WebP, GIF, TIFF, AVIF, HEIC/HEIF or MPO"
 ANIMATED_FORMATS = {"GIF", "PNG", "WEBP"}  # whose frames are an animation (an MPO's are a stereo pair)
 MAX_ANIMATION_PIXELS = 1_000_000_000  # frames x width x height of an animated photo: decoding a second each

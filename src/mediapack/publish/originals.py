@@ -21,13 +21,21 @@ from ..ffmpeg import FFmpeg, file_arg, input_args
 from ..model import AUDIO, PHOTO, MediaInfo
 from ..privacy import is_private_field
 from ..video.outputs import encode_to_files
-from .jumbf import MANIFEST_CONTAINERS, has_manifest, without_manifests
+from .chunks import (
+    MANIFEST_CONTAINERS,
+    has_manifest,
+    without_hidden_metadata,
+    without_metadata,
+    without_webp_xmp,
+)
 
-SANITISER_VERSION = 4  # in the cache key of a sanitised original: bump when what is removed changes
+SANITISER_VERSION = 5  # in the cache key of a sanitised original: bump when what is removed changes
 ED_NOTE = {"sanitised": "The originals in the packages have had their location, serial numbers, owner names, "
                         "maker notes and thumbnails removed; their pixels and streams are as they came.",
            "untouched": "The originals in the packages are the files as they came, with all their metadata.",
            "none": "The packages hold no originals."}
+# Photo formats whose metadata blocks can go whole, by segment or chunk surgery, when exiv2 cannot parse them.
+_STRIPPABLE_PHOTOS = {"JPEG", "PNG", "WEBP"}
 # Photo formats exiv2 writes in place. HEIF and AVIF it reads only; an MPO's second picture has an EXIF
 # block of its own that exiv2 does not reach.
 _SANITISABLE_PHOTOS = {"JPEG", "PNG", "WEBP", "TIFF"}
@@ -42,22 +50,45 @@ _MUXERS = {"mov": "mov", "mp4": "mp4", "m4a": "ipod", "m4v": "mp4", "mkv": "matr
 
 
 def _dropped(key: str) -> bool:
-    """Whether a sanitised photo loses this exiv2 key: a private field, or a thumbnail (the uncropped picture)."""
-    return is_private_field(key) or "thumbnail" in key.lower()
+    """Whether a sanitised photo loses this exiv2 key: a private field, a thumbnail (the uncropped picture), or
+    the pointer to the extended XMP cut out of a JPEG."""
+    return is_private_field(key) or "thumbnail" in key.lower() or key == "Xmp.xmpNote.HasExtendedXMP"
 
 
 def unsanitisable(info: MediaInfo, path: Path) -> str | None:
     """Say why a file cannot be sanitised without re-encoding it, or None if it can be."""
     if info.kind == PHOTO:
         if info.format == "GIF":
-            return None  # GIF carries no EXIF; an XMP block is checked as it is copied
+            return _gif_problem(path.read_bytes())
         if info.format not in _SANITISABLE_PHOTOS:
             return f"{info.format} files cannot have their location removed without re-encoding them"
         if info.format not in MANIFEST_CONTAINERS and has_manifest(path.read_bytes()):
             return f"the Content Credentials inside a {info.format} file cannot be removed (they may hold its location)"
+        if info.format not in _STRIPPABLE_PHOTOS and (error := unreadable_metadata(info, path)):
+            return f"its metadata cannot be read ({error}), so its location cannot be removed"
         return None
     if path.suffix.lower().lstrip(".") not in _MUXERS:
         return f"{path.suffix or 'these'} files cannot have their location removed without re-encoding them"
+    return None
+
+
+def unreadable_metadata(info: MediaInfo, path: Path) -> str | None:
+    """Return exiv2's reason for not parsing a photo's EXIF, XMP or IPTC, or None when it can."""
+    if info.kind != PHOTO or info.format not in _SANITISABLE_PHOTOS:
+        return None
+    pyexiv2 = _exiv2()
+    try:  # from the file: exiv2 reads the metadata only, not the pixels
+        with pyexiv2.Image(str(path)) as img:
+            img.read_exif(), img.read_xmp(), img.read_iptc(encoding="iso-8859-1")
+    except (RuntimeError, ValueError, OSError) as exc:
+        return single_line(str(exc).strip().split("\n")[0], 120)  # the first of its complaints
+    return None
+
+
+def _gif_problem(data: bytes) -> str | None:
+    """GIF carries no EXIF; an XMP block would have to be cut out of its stream of blocks."""
+    if b"XMP DataXMP" in data:  # the application extension holding a GIF's XMP
+        return "its XMP cannot be removed from a GIF without rewriting it"
     return None
 
 
@@ -75,36 +106,68 @@ def sanitise_photo(source: Path, info: MediaInfo, target: Path) -> str:
     """Write a photo without location or device data, in memory (one read, one write); return its sha256."""
     data = source.read_bytes()
     if info.format == "GIF":
-        if b"XMP DataXMP" in data:  # the application extension holding a GIF's XMP
-            raise InputError(f"{source}: its XMP cannot be removed from a GIF without rewriting it")
+        if reason := _gif_problem(data):
+            raise InputError(f"{source}: {reason}")
         target.write_bytes(data)
         return hashlib.sha256(data).hexdigest()
     if info.format == "JPEG":  # phones append a motion photo's video (with its location) after the end
         end = _jpeg_end(data)
         data = data[:end] if end is not None else data
-    data = without_manifests(data, info.format)  # a camera's own Content Credentials can hold its location
-    import pyexiv2  # exiv2: only when an original is sanitised
-
+    data = without_hidden_metadata(data, info.format)  # Content Credentials, extended XMP, PNG text…
     try:
-        with pyexiv2.ImageData(data) as img:
-            exif = img.read_exif()
-            drop = {key: None for key in exif if _dropped(key) or key.split(".")[1] not in _STANDARD_EXIF}
-            if drop:
-                img.modify_exif(drop)
-            xmp = img.read_xmp()
-            if drop := {key: None for key in xmp if _dropped(key)}:
-                img.modify_xmp(drop)
-            # IIM City, Sub-location…: only the keys matter, and Latin-1 decodes any bytes (an IIM in Latin-1
-            # or another charset would fail exiv2's UTF-8 decoding).
-            if drop := {key: None for key in img.read_iptc(encoding="iso-8859-1") if _dropped(key)}:
-                img.modify_iptc(drop)
-            img.clear_thumbnail()
-            data = img.get_bytes()
+        data = _through_exiv2(data, info.format)
     except (RuntimeError, ValueError, OSError) as exc:  # pyexiv2 raises RuntimeError for what exiv2 refuses
-        raise BuildError(single_line(f"{source}: cannot remove its location and device data: {exc}")) from None
+        if info.format not in _STRIPPABLE_PHOTOS:
+            raise BuildError(single_line(f"{source}: cannot remove its location and device data: {exc}")) from None
+        # Metadata exiv2 cannot parse goes whole (check warned): nothing private can survive that.
+        data = _through_exiv2(without_metadata(data, info.format), info.format)
+    if left := _left_behind(data):  # the promise, verified: exiv2 has failed to write a removal before
+        raise BuildError(f"{source}: {left} is still in it after sanitising: it is not shipped (set [packages] "
+                         'originals = "none" in mediapack.toml to build without originals)')
     target.write_bytes(data)
     # Hashed here, in the worker: the cache and the zips' SHA256SUMS would otherwise read it again, serially.
     return hashlib.sha256(data).hexdigest()
+
+
+def _through_exiv2(data: bytes, fmt: str) -> bytes:
+    """Return the photo without the EXIF, XMP and IPTC keys that are dropped, and without its thumbnail."""
+    with _exiv2().ImageData(data) as img:
+        exif, xmp, iptc = _private_keys(img)
+        if exif:
+            img.modify_exif(dict.fromkeys(exif))
+        if xmp:
+            img.modify_xmp(dict.fromkeys(xmp))
+        if iptc:
+            img.modify_iptc(dict.fromkeys(iptc))
+        img.clear_thumbnail()
+        emptied = fmt == "WEBP" and xmp and not img.read_xmp()
+        data = img.get_bytes()
+    # exiv2 writes a WebP's XMP packet back as it was read when none of its keys is left (WebPImage re-encodes
+    # the packet only from non-empty XmpData): the chunk is cut out here instead.
+    return without_webp_xmp(data) if emptied else data
+
+
+def _private_keys(img) -> tuple[list[str], list[str], list[str]]:
+    """Return the EXIF, XMP and IPTC keys of an open photo that a sanitised copy must not hold."""
+    exif = [key for key in img.read_exif() if _dropped(key) or key.split(".")[1] not in _STANDARD_EXIF]
+    xmp = [key for key in img.read_xmp() if _dropped(key)]
+    # IIM City, Sub-location…: only the keys matter, and Latin-1 decodes any bytes (an IIM in Latin-1
+    # or another charset would fail exiv2's UTF-8 decoding).
+    iptc = [key for key in img.read_iptc(encoding="iso-8859-1") if _dropped(key)]
+    return exif, xmp, iptc
+
+
+def _left_behind(data: bytes) -> str | None:
+    """Name an EXIF, XMP or IPTC key the sanitised bytes still hold that they must not, or None."""
+    with _exiv2().ImageData(data) as img:
+        return next((key for keys in _private_keys(img) for key in keys), None)
+
+
+def _exiv2():  # pyexiv2, imported only when an original is sanitised or checked
+    import pyexiv2
+
+    pyexiv2.set_log_level(3)  # exiv2's warnings went to stderr as "[warn] …"; its errors still raise
+    return pyexiv2
 
 
 # A marker ending an entropy-coded scan: 0xFF followed by neither stuffing (00), a restart (D0-D7) nor fill (FF).

@@ -9,7 +9,7 @@ import zlib
 import pytest
 from PIL import Image
 
-from mediapack.publish.jumbf import has_manifest, without_manifests
+from mediapack.publish.chunks import has_manifest, without_manifests
 
 # What a manifest store looks like from outside: a JUMBF superbox labelled c2pa, here holding a location.
 STORE = b"\x00\x00\x00\x40jumb\x00\x00\x00\x1ejumdc2pa\x00\x11\x00\x10\x80\x00\xaa\x00\x38\x9b\x71\x03c2pa\x00" \
