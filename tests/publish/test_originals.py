@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import struct
 import subprocess
 import zipfile
 from pathlib import Path
@@ -172,3 +173,125 @@ def test_an_iim_in_latin_1_keeps_its_caption_and_loses_its_place(tmp_path: Path)
     data = (tmp_path / "out.jpg").read_bytes()
     assert iim((2, 120, "Café à Genève".encode("latin-1"))) in data  # the caption's bytes as they came
     assert b"\x1c\x02\x5a" not in data and "Genève".encode("latin-1") not in data.replace("Café à Genève".encode("latin-1"), b"")
+
+
+def private_xmp(extra: bytes = b"") -> bytes:
+    """An XMP packet holding nothing but a place and its coordinates (and ``extra`` properties)."""
+    return (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+            b'<rdf:Description rdf:about="" xmlns:exif="http://ns.adobe.com/exif/1.0/" xmlns:photoshop='
+            b'"http://ns.adobe.com/photoshop/1.0/" xmlns:xmpNote="http://ns.adobe.com/xmp/note/">'
+            b"<exif:GPSLatitude>50,27.0N</exif:GPSLatitude><photoshop:City>Kharkiv</photoshop:City>" + extra
+            + b"</rdf:Description></rdf:RDF></x:xmpmeta>")
+
+
+def sanitised(source: Path, fmt: str) -> Path:
+    from mediapack.model import PHOTO, MediaInfo
+    from mediapack.publish.originals import sanitise_photo
+
+    with Image.open(source) as img:
+        info = MediaInfo(path=source, kind=PHOTO, format=fmt, width=img.width, height=img.height)
+    sanitise_photo(source, info, source.with_name("sanitised-" + source.name))
+    return source.with_name("sanitised-" + source.name)
+
+
+def private_tags(path: Path) -> list[str]:
+    return [f"{tag}={value}" for tag, value in exiftool(path).items()
+            if any(word in tag.lower() for word in (*GPS_WORDS, "city", "make", "model", "software"))
+            or "Kharkiv" in str(value) or "Secret" in str(value)]
+
+
+def test_a_webp_whose_xmp_is_all_private_loses_it(tmp_path: Path) -> None:
+    # exiv2 wrote the packet back as it was read once none of its keys was left.
+    source = make_photo(tmp_path / "w.webp", (64, 48), "WEBP", xmp=private_xmp())
+    assert private_tags(source)
+    shipped = sanitised(source, "WEBP")
+    assert private_tags(shipped) == [] and b"Kharkiv" not in shipped.read_bytes()
+    assert "XMP" not in exiftool(shipped).get("RIFF:WebP_Flags", "")  # the VP8X flag mended with the chunk
+    with Image.open(shipped) as out, Image.open(source) as came:
+        assert out.tobytes() == came.tobytes()
+
+
+def test_a_jpeg_loses_its_extended_xmp_and_the_segments_exiv2_does_not_read(tmp_path: Path) -> None:
+    import hashlib
+
+    extension = private_xmp().replace(b"Kharkiv", b"ExtCitySecret")
+    guid = hashlib.md5(extension).hexdigest().upper().encode()  # the GUID the XMP specification prescribes
+    main = private_xmp(b"<xmpNote:HasExtendedXMP>" + guid + b"</xmpNote:HasExtendedXMP>").replace(
+        b"<exif:GPSLatitude>50,27.0N</exif:GPSLatitude><photoshop:City>Kharkiv</photoshop:City>", b"")
+    source = make_photo(tmp_path / "e.jpg", (64, 48), xmp=main)
+    part = b"http://ns.adobe.com/xmp/extension/\x00" + guid + struct.pack(">II", len(extension), 0) + extension
+    gopro = b"GoPro\x00GPS5 SecretTrack 50.45 30.52"  # a vendor's APP6: its telemetry holds GPS
+    data = source.read_bytes()
+    source.write_bytes(data[:2] + b"\xff\xe1" + struct.pack(">H", len(part) + 2) + part
+                       + b"\xff\xe6" + struct.pack(">H", len(gopro) + 2) + gopro + data[2:])
+    assert exiftool(source)["XMP-photoshop:City"] == "ExtCitySecret"  # exiftool reads the extension
+    shipped = sanitised(source, "JPEG")
+    assert private_tags(shipped) == []
+    assert b"ExtCitySecret" not in shipped.read_bytes() and b"SecretTrack" not in shipped.read_bytes()
+    assert "XMP-xmpNote:HasExtendedXMP" not in exiftool(shipped)  # no pointer to what is gone
+    with Image.open(shipped) as out, Image.open(source) as came:
+        assert out.tobytes() == came.tobytes()
+
+
+def test_a_png_keeps_its_editorial_text_and_loses_every_other_key(tmp_path: Path) -> None:
+    from PIL.PngImagePlugin import PngInfo
+
+    text = PngInfo()
+    text.add_text("Title", "Editorial title")
+    text.add_text("Make", "MakeSecret")
+    text.add_text("Software", "SoftwareSecret 1.0")
+    text.add_text("Location", "Kharkiv", zip=True)  # zTXt
+    text.add_itxt("GPSLatitude", "50.45")
+    source = make_photo(tmp_path / "p.png", (64, 48), "PNG", pnginfo=text)
+    assert len(private_tags(source)) == 4
+    shipped = sanitised(source, "PNG")
+    assert private_tags(shipped) == [] and b"MakeSecret" not in shipped.read_bytes()
+    assert exiftool(shipped)["PNG:Title"] == "Editorial title"
+    with Image.open(shipped) as out, Image.open(source) as came:
+        assert out.tobytes() == came.tobytes()
+
+
+def test_sanitising_refuses_to_write_a_photo_that_still_holds_a_private_key(tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from mediapack.errors import BuildError
+    from mediapack.publish import originals
+
+    monkeypatch.setattr(originals, "_through_exiv2", lambda data, fmt: data)  # as if exiv2 had removed nothing
+    source = located_photo(tmp_path / "kept.jpg")
+    with pytest.raises(BuildError, match=r"kept\.jpg: Exif\.\w+\.\w+ is still in it after sanitising"):
+        sanitised(source, "JPEG")
+    assert not (tmp_path / "sanitised-kept.jpg").exists()
+
+
+def test_check_says_what_becomes_of_photos_with_unreadable_metadata_or_a_gifs_xmp(tmp_path: Path) -> None:
+    folder = tmp_path / "story"
+    bad_exif = b"Exif\x00\x00II*\x00\x08\x00\x00\x00\x05\x00" + b"\xff" * 40  # five entries past the end
+    data = make_photo(folder / "badexif.jpg", (64, 48)).read_bytes()
+    (folder / "badexif.jpg").write_bytes(data[:2] + b"\xff\xe1" + struct.pack(">H", len(bad_exif) + 2) + bad_exif
+                                         + data[2:])
+    make_photo(folder / "badxmp.jpg", (64, 48), exif=located_exif(),
+               xmp=b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:Description <<<broken')
+    gif = make_photo(folder / "a.gif", (64, 48), "GIF")
+    subprocess.run(["exiftool", "-q", "-overwrite_original", "-XMP-photoshop:City=Kharkiv", str(gif)], check=True)
+    items = [f"  - {{id: {name.split('.')[0]}, file: {name}, caption: c, credit: d, alt: a}}"
+             for name in ("badexif.jpg", "badxmp.jpg", "a.gif")]
+    write_story(folder, "headline: Bad\npublished: 2026-06-20T09:30:00Z\nmedia:\n" + "\n".join(items) + "\n")
+    checked = run_cli("check", str(folder))
+    assert checked.returncode == 0, checked.stderr
+    # One line each, and nothing else: no "[warn]" from exiv2, no Pillow UserWarning from site-packages.
+    assert [line.split(":")[0] for line in checked.stderr.splitlines()] == ["warning"] * 3 + ["ok"], checked.stderr
+    assert "badexif.jpg: its metadata cannot be read (Directory Image: IFD entry" in checked.stderr
+    assert "badxmp.jpg: its metadata cannot be read (XMP Toolkit error 201" in checked.stderr
+    assert ("a.gif: its XMP cannot be removed from a GIF without rewriting it: it is left out of the packages "
+            '(set [packages] originals = "untouched"') in checked.stderr
+    result = build(folder, tmp_path / "out")
+    assert len(result["warnings"]) == 3
+    full = next(p for p in result["packages"] if p.endswith("-full.zip"))
+    with zipfile.ZipFile(full) as archive:
+        assert sorted(n for n in archive.namelist() if n.startswith("originals/")) == [
+            "originals/badexif.jpg", "originals/badxmp.jpg"]
+        archive.extractall(tmp_path / "unpacked")
+    for name in ("badexif.jpg", "badxmp.jpg"):
+        tags = exiftool(tmp_path / "unpacked" / "originals" / name)
+        assert not [tag for tag in tags if tag.split(":")[0] in ("IFD0", "ExifIFD", "GPS", "XMP-exif")], tags
+        assert b"EOS R5" not in (tmp_path / "unpacked" / "originals" / name).read_bytes()
