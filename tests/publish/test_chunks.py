@@ -8,8 +8,9 @@ import zlib
 
 import pytest
 from PIL import Image
+from PIL.PngImagePlugin import PngInfo
 
-from mediapack.publish.chunks import has_manifest, without_manifests
+from mediapack.publish.chunks import has_manifest, without_manifests, without_metadata
 
 # What a manifest store looks like from outside: a JUMBF superbox labelled c2pa, here holding a location.
 STORE = b"\x00\x00\x00\x40jumb\x00\x00\x00\x1ejumdc2pa\x00\x11\x00\x10\x80\x00\xaa\x00\x38\x9b\x71\x03c2pa\x00" \
@@ -51,3 +52,24 @@ def test_files_without_a_manifest_and_other_formats_pass_through() -> None:
     for fmt in ("JPEG", "PNG", "WEBP"):
         assert without_manifests(encoded(fmt), fmt) == encoded(fmt)
     assert without_manifests(b"GIF89a...", "GIF") == b"GIF89a..."
+
+
+def test_metadata_exiv2_cannot_parse_goes_whole_from_a_png_and_a_webp() -> None:
+    exif = Image.Exif()
+    exif[0x010F] = "Canon"
+    broken = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:Description <<<broken photoshop:City="Kharkiv"'
+    text = PngInfo()
+    text.add_text("Title", "Editorial title")
+    text.add_itxt("XML:com.adobe.xmp", broken.decode())
+    cut = {}
+    for fmt, save in (("PNG", {"pnginfo": text}), ("WEBP", {"lossless": True, "xmp": broken})):
+        out = io.BytesIO()
+        Image.new("RGB", (24, 16), (200, 40, 90)).save(out, fmt, exif=exif, **save)
+        assert b"Canon" in out.getvalue() and b"Kharkiv" in out.getvalue()
+        cut[fmt] = without_metadata(out.getvalue(), fmt)
+        assert b"Canon" not in cut[fmt] and b"Kharkiv" not in cut[fmt], fmt
+        assert Image.open(io.BytesIO(cut[fmt])).tobytes() == Image.open(out).tobytes()
+    assert b"Editorial title" in cut["PNG"]  # the editorial text stays
+    webp = cut["WEBP"]
+    assert struct.unpack_from("<I", webp, 4)[0] == len(webp) - 8  # the RIFF size mended
+    assert webp[12:16] == b"VP8X" and webp[20] & 0x0C == 0  # and the flags announce no EXIF, no XMP

@@ -45,6 +45,7 @@ _STANDARD_EXIF = {"Image", "Photo", "Iop"}
 # location (©xyz, com.apple.quicktime.location.ISO6709), the make, model and software of the device.
 _KEPT_TAGS = {"title", "artist", "album_artist", "composer", "album", "comment", "description", "synopsis",
               "copyright", "genre", "date", "creation_time", "language", "track", "disc"}
+_EXIV2_ERRORS = (RuntimeError, ValueError, OSError)  # pyexiv2 raises RuntimeError for what exiv2 refuses
 _MUXERS = {"mov": "mov", "mp4": "mp4", "m4a": "ipod", "m4v": "mp4", "mkv": "matroska", "webm": "webm",
            "mka": "matroska", "mp3": "mp3", "wav": "wav", "flac": "flac", "ogg": "ogg", "opus": "ogg"}
 
@@ -80,7 +81,7 @@ def unreadable_metadata(info: MediaInfo, path: Path) -> str | None:
     try:  # from the file: exiv2 reads the metadata only, not the pixels
         with pyexiv2.Image(str(path)) as img:
             img.read_exif(), img.read_xmp(), img.read_iptc(encoding="iso-8859-1")
-    except (RuntimeError, ValueError, OSError) as exc:
+    except _EXIV2_ERRORS as exc:
         return single_line(str(exc).strip().split("\n")[0], 120)  # the first of its complaints
     return None
 
@@ -115,13 +116,17 @@ def sanitise_photo(source: Path, info: MediaInfo, target: Path) -> str:
         data = data[:end] if end is not None else data
     data = without_hidden_metadata(data, info.format)  # Content Credentials, extended XMP, PNG text…
     try:
-        data = _through_exiv2(data, info.format)
-    except (RuntimeError, ValueError, OSError) as exc:  # pyexiv2 raises RuntimeError for what exiv2 refuses
-        if info.format not in _STRIPPABLE_PHOTOS:
-            raise BuildError(single_line(f"{source}: cannot remove its location and device data: {exc}")) from None
-        # Metadata exiv2 cannot parse goes whole (check warned): nothing private can survive that.
-        data = _through_exiv2(without_metadata(data, info.format), info.format)
-    if left := _left_behind(data):  # the promise, verified: exiv2 has failed to write a removal before
+        try:
+            data = _through_exiv2(data, info.format)
+        except _EXIV2_ERRORS:
+            if info.format not in _STRIPPABLE_PHOTOS:
+                raise
+            # Metadata exiv2 cannot parse goes whole (check warned): nothing private can survive that.
+            data = _through_exiv2(without_metadata(data, info.format), info.format)
+        left = _left_behind(data)  # the promise, verified: exiv2 has failed to write a removal before
+    except _EXIV2_ERRORS as exc:
+        raise BuildError(single_line(f"{source}: cannot remove its location and device data: {exc}")) from None
+    if left:
         raise BuildError(f"{source}: {left} is still in it after sanitising: it is not shipped (set [packages] "
                          'originals = "none" in mediapack.toml to build without originals)')
     target.write_bytes(data)
