@@ -333,3 +333,36 @@ def test_a_slideshow_is_signed_as_created_from_the_photos_it_places(tmp_path: Pa
     assert [a["action"] for a in actions] == ["c2pa.created", "c2pa.placed", "c2pa.placed", "c2pa.edited.metadata"]
     assert [(i["title"], i["relationship"]) for i in manifest["ingredients"]] == [
         ("one.jpg", "componentOf"), ("two.jpg", "componentOf")]
+
+
+def test_social_cuts_and_slideshows_are_signed_and_verified(tmp_path: Path) -> None:
+    creds = make_credentials(tmp_path / "creds")
+    story = tmp_path / "story"
+    make_video(story / "clip.mp4", seconds=1.0, size=(320, 180), audio=False)
+    for name in ("a", "b"):
+        make_photo(story / f"{name}.jpg", (320, 240))
+    (story / "mediapack.toml").write_text('[video]\npreset = "ultrafast"\n', encoding="utf-8")
+    write_story(story, """
+        headline: Made
+        published: 2026-06-20T09:30:00Z
+        compose: {slideshow: true, social: true, seconds_per_photo: 1}
+        media:
+          - {id: clip, file: clip.mp4, caption: A clip, credit: Ann}
+          - {id: a, file: a.jpg, caption: A, credit: Ann, alt: A}
+          - {id: b, file: b.jpg, caption: B, credit: Ann, alt: B}
+        """)
+    env = {ENV_CERT: str(creds.chain), ENV_KEY: str(creds.key)}
+    proc = run_cli("build", str(story), "--out", str(tmp_path / "dist"), "--no-cache", env=env)
+    assert proc.returncode == 0, proc.stderr
+    root = tmp_path / "dist" / "made"
+    composed = [root / "media" / "clip" / "social-9x16.mp4", root / "media" / "clip" / "social-1x1.mp4",
+                *sorted((root / "media" / "slideshow").glob("*.mp4"))]
+    assert len(composed) == 4
+    for path in composed:
+        reader = read_back(path)
+        assert reader.get_validation_state() == "Valid", path
+        assert reader.get_active_manifest()["signature_info"]["issuer"] == "Example News", path
+    proc = run_cli("verify", str(root), "--trust-anchors", str(creds.root))
+    assert proc.returncode == 0, proc.stderr
+    for path in composed:
+        assert f"{path.relative_to(root).as_posix()}: Content Credentials valid, trusted" in proc.stderr

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from ..context import BuildContext
 
 SIGNED_TYPES = frozenset({"image/jpeg", "image/webp", "image/avif", "video/mp4", "audio/mp4"})
-SIGNED_ROLES = PICTURE_ROLES | {"animation"}  # the crops and share image too
+SIGNED_ROLES = PICTURE_ROLES | {"animation", "composition"}  # crops, share image, social cuts, slideshows too
 SIGNATURE_VERSION = 2  # bump when what a signature holds changes: old cached signatures then miss
 
 
