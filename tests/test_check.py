@@ -152,6 +152,18 @@ def test_utf16_subtitles_with_a_byte_order_mark_are_read(tmp_path: Path) -> None
     assert "Héllo wörld می\u200cرود" in vtt
 
 
+def test_persian_subtitles_in_windows_1256_are_read_with_a_warning(tmp_path: Path) -> None:
+    text = "1\r\n00:00:00,000 --> 00:00:01,500\r\nسلام بندر\r\n"
+    clip_story(tmp_path, subtitles=text.encode("cp1256"), name="clip.fa.srt")  # the file's own language
+    said = (f"{tmp_path / 'clip.fa.srt'}: media[clip].subtitles: not UTF-8: read as cp1256, the code page 'fa' "
+            "subtitles were saved in before UTF-8; if the captions' words look wrong, save the file as UTF-8")
+    assert warnings_of(tmp_path) == [said]
+    proc = run_cli("build", str(tmp_path), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 0, proc.stderr
+    vtt = (tmp_path / "out" / "clip" / "media" / "clip" / "captions.vtt").read_text(encoding="utf-8")
+    assert "سلام بندر" in vtt
+
+
 def test_cues_after_the_end_of_the_video_are_a_warning(tmp_path: Path) -> None:
     clip_story(tmp_path, subtitles="1\n00:00:00,000 --> 00:00:01,000\nIn\n\n2\n00:00:05,000 --> 00:00:09,000\nOut\n")
     assert warnings_of(tmp_path) == [(f"{tmp_path / 'clip.srt'}: media[clip].subtitles: 1 cue(s) start after the "

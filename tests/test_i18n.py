@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,7 +15,9 @@ from mediapack.i18n import (
     LOCALES,
     catalogue_languages,
     has_catalogue,
+    legacy_code_page,
     og_locale,
+    subtitles_language,
     text_direction,
     words_for,
 )
@@ -192,3 +195,11 @@ def test_og_locale_adds_the_likely_region():
 def test_a_deprecated_language_code_gets_the_current_ones_labels() -> None:
     assert has_catalogue("iw") and words_for("iw")("downloads") == words_for("he")("downloads") != "Downloads"
     assert text_direction("iw-IL") == "rtl" and words_for("in")("downloads") == words_for("id")("downloads")
+
+
+def test_a_subtitle_files_language_and_its_old_code_page() -> None:
+    assert subtitles_language(Path("v/ferry.fa.srt"), "en") == "fa"
+    assert subtitles_language(Path("v/ferry.final.srt"), "ar") == "ar"  # not a language: the story's
+    assert subtitles_language(None, "he") == "he"
+    assert [legacy_code_page(tag) for tag in ("fa", "ar-EG", "he", "ru", "sr-Latn", "zh-Hant", "zh", "fr", "")] == [
+        "cp1256", "cp1256", "cp1255", "cp1251", "cp1250", "cp950", "gb18030", "cp1252", "cp1252"]

@@ -11,7 +11,7 @@ from .credentials.setup import signing_setup
 from .credentials.signer import SigningSetup
 from .credentials.verify import private_credentials
 from .errors import Findings, InputError, Problem
-from .i18n import has_catalogue
+from .i18n import has_catalogue, subtitles_language
 from .model import AUDIO, PHOTO, VIDEO, MediaInfo, Publisher, Story
 from .photo.credit import fit_credit, iim_cuts
 from .photo.decode import probe_photo, sniff_format
@@ -21,7 +21,7 @@ from .settings import Settings
 from .story.compose_request import SLIDESHOW, parse_compose
 from .story.read import apply_embedded_metadata, read_story
 from .video.animation import can_loop
-from .video.webvtt import parse_subtitles
+from .video.webvtt import parse_subtitles, text_encoding
 
 # Below this, ffmpeg's deinterlacer (bwdif) refuses the frames (its colour planes need 3 columns and 4
 # lines: a yuv420p video of fewer than 6x8 pixels), and nothing so small is worth publishing.
@@ -186,15 +186,19 @@ def check_media_fields(story: Story, infos: dict[str, MediaInfo], settings: Sett
                           f"or device data ({private}): the signed renditions name it as their source without "
                           "them")
         if item.subtitles is not None and "subtitles" in takes:
-            _check_subtitles(story.folder / item.subtitles, f"{key}.subtitles", info, findings)
+            _check_subtitles(story.folder / item.subtitles, f"{key}.subtitles", info, story.language, findings)
         if item.poster_at is not None and info.kind == VIDEO and info.duration and item.poster_at >= info.duration:
             findings.warn(story.source, f"{key}.poster_at", f"{item.poster_at:g} s is past the end of the video "
                           f"({info.duration:.1f} s); the poster is taken from its last frames")
 
 
-def _check_subtitles(path: Path, key: str, info: MediaInfo, findings: Findings) -> None:
-    """Read a subtitle file as the build will; warn about cues that start after the media ends."""
-    cues, problems = parse_subtitles(path)
+def _check_subtitles(path: Path, key: str, info: MediaInfo, story_language: str, findings: Findings) -> None:
+    """Read a subtitle file as the build will; warn about cues past the media's end, and a file not in UTF-8."""
+    language = subtitles_language(path, story_language)
+    cues, problems = parse_subtitles(path, language)
+    if not problems and not (encoding := text_encoding(path.read_bytes(), language)).startswith("utf"):
+        findings.warn(path, key, f"not UTF-8: read as {encoding}, the code page '{language}' subtitles were saved "
+                      "in before UTF-8; if the captions' words look wrong, save the file as UTF-8")
     for problem in problems[:_MAX_SUBTITLE_PROBLEMS]:
         findings.error(path, key, problem)
     if len(problems) > _MAX_SUBTITLE_PROBLEMS:

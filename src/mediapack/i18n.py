@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import gettext
+import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -43,6 +44,9 @@ _UNITS = {"B": "digital-byte", "KB": "digital-kilobyte", "MB": "digital-megabyte
 # The Solar Hijri months as Iran names them (CLDR fa, calendar "persian", format wide): Farvardin ... Esfand.
 IRANIAN_MONTHS = ("فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور", "مهر", "آبان", "آذر", "دی", "بهمن",
                   "اسفند")
+
+
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")  # the "fa" of ferry.fa.srt, "pt-BR" of x.pt-BR.vtt
 
 
 def _subtags(language: str) -> list[str]:
@@ -122,6 +126,37 @@ def og_locale(language: str) -> str:
         full = (script and likely.get(f"{lang}_{script}")) or likely.get(lang, "")
         region = next((p for p in full.split("_")[1:] if len(p) != 4), None)
     return f"{lang}_{region}" if region else language.replace("-", "_")
+
+
+# The Windows code page subtitle files in a language were saved in before UTF-8 (what subtitle editors on
+# Windows still write by default): a file that is not UTF-8 is read in its language's one.
+_CODE_PAGES = {
+    **dict.fromkeys(("ar", "fa", "ur", "ps", "ckb", "ug", "sd"), "cp1256"),
+    **dict.fromkeys(("he", "yi"), "cp1255"),
+    **dict.fromkeys(("ru", "uk", "be", "bg", "mk", "sr", "kk", "ky", "tg", "mn"), "cp1251"),
+    **dict.fromkeys(("pl", "cs", "sk", "hu", "ro", "hr", "sl", "bs", "sq"), "cp1250"),
+    **dict.fromkeys(("lt", "lv", "et"), "cp1257"),
+    "el": "cp1253", "tr": "cp1254", "az": "cp1254", "vi": "cp1258", "th": "cp874",
+    "ja": "cp932", "ko": "cp949", "zh": "gb18030",
+}
+_TRADITIONAL_CHINESE = ("hant", "tw", "hk", "mo")
+
+
+def legacy_code_page(language: str) -> str:
+    """Return the code page a language's text files were saved in before UTF-8: "fa" -> "cp1256"; else "cp1252"."""
+    parts = [p.lower() for p in _subtags(language)]
+    if parts[0] == "zh" and any(p in _TRADITIONAL_CHINESE for p in parts[1:]):
+        return "cp950"
+    if parts[0] == "sr" and "latn" in parts[1:]:
+        return "cp1250"
+    return _CODE_PAGES.get(parts[0], "cp1252")
+
+
+def subtitles_language(subtitles: Path | None, story_language: str) -> str:
+    """Return the language of a subtitle file: from its name (ferry.fa.srt), else the story's."""
+    suffixes = subtitles.suffixes if subtitles is not None else []
+    tag = suffixes[-2][1:] if len(suffixes) >= 2 else ""
+    return tag if _LANGUAGE_TAG.fullmatch(tag) and is_language(tag) else story_language
 
 
 def size_parts(n: int) -> tuple[str, str]:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from .compose.specs import slideshow_spec, social_spec
 from .files import file_digest, plain
+from .i18n import legacy_code_page, subtitles_language
 from .model import PHOTO, BuiltMedia, ComposeRequest, MediaInfo, MediaItem, Story
 from .photo.crops import Crop
 from .photo.resample import RESAMPLER
@@ -105,6 +106,8 @@ def _media_spec(story: Story, item: MediaItem, info: MediaInfo, settings: Settin
         if not credit_is_spliced(settings):
             spec = (spec, item.caption, item.credit, item.creator, item.copyright, item.alt)
         return spec
-    subtitles = file_digest(story.folder / item.subtitles) if item.subtitles else None
+    # The code page a subtitle file not in UTF-8 is read in follows its language (see webvtt.text_encoding).
+    subtitles = ((file_digest(story.folder / item.subtitles),
+                  legacy_code_page(subtitles_language(item.subtitles, story.language))) if item.subtitles else None)
     video = encoding_spec(settings.video)
     return (video, settings.ffmpeg.threads, item.poster_at, subtitles, ff.version if ff else None)

@@ -11,6 +11,7 @@ from typing import Self
 from .cache import CacheEntry
 from .context import BuildContext
 from .errors import BuildError, InputError, Problem, single_line
+from .i18n import subtitles_language
 from .keys import (
     SPLICED_TYPES,
     animation_key,
@@ -37,7 +38,6 @@ from .photo.credit import splice_credit
 from .photo.crops import focus_pixel, lead_crops, ratio_crops
 from .photo.renditions import crop_picture, make_photo_renditions
 from .publish.body import Body
-from .publish.figures import subtitles_language
 from .publish.labels import KIND_KEYS, language_name, link_title
 from .publish.manifest import make_manifest, write_manifest
 from .publish.originals import ED_NOTE
@@ -132,7 +132,8 @@ def encode_media(ctx: BuildContext) -> list[BuiltMedia]:
         renditions, cached = _cached_or_made(
             ctx, media_key(ctx.story, item, info, ctx.settings, ctx.ff), item_id, f"{info.kind} {item_id}",
             lambda progress, item=item, info=info, encode=encode: encode(
-                item, info, ctx.story.folder, ctx.staging, ctx.settings, ctx.ff, on_progress=progress))
+                item, info, ctx.story.folder, ctx.staging, ctx.settings, ctx.ff, on_progress=progress,
+                language=subtitles_language(item.subtitles, ctx.story.language)))
         media.append(BuiltMedia(item, info, renditions, from_cache=cached))
     return media
 
@@ -151,7 +152,7 @@ def package_streams(ctx: BuildContext, media: list[BuiltMedia]) -> list[BuiltMed
             rungs = [r for r in built.renditions if r.role == "rendition" and r.content_type == MP4]
             vtt = next((r for r in built.renditions if r.role == "captions"), None)
             # The captions' language is the page's <track srclang>: the subtitles file's (x.en.srt), else the story's.
-            lang = subtitles_language(ctx.story, built)
+            lang = subtitles_language(built.item.subtitles, ctx.story.language)
             captions = Captions(vtt, lang, language_name(lang)) if vtt is not None else None
             key = hls_key([ctx.staging / r.path for r in rungs], lang if captions else None, ctx.story.language,
                           ctx.settings, ctx.ff)
@@ -179,7 +180,8 @@ def cut_social(ctx: BuildContext, media: list[BuiltMedia]) -> list[BuiltMedia]:
             cuts, cached = _cached_or_made(ctx, key, built.item.id, f"social cuts {built.item.id}",
                                            lambda progress, built=built: make_social_cuts(
                                                built, ctx.story.folder, ctx.staging, ctx.settings, ctx.ff,
-                                               on_progress=progress))
+                                               on_progress=progress,
+                                               language=subtitles_language(built.item.subtitles, ctx.story.language)))
             built = replace(built, renditions=(*built.renditions, *cuts), from_cache=built.from_cache + cached)
         result.append(built)
     return result

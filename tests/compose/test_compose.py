@@ -212,7 +212,7 @@ def clip_story(tmp_path_factory):
     out = folder.parent / "out"
     (out / "media" / "clip").mkdir(parents=True)
     shutil.copyfile(folder / "clip.mp4", out / "media" / "clip" / "240p.mp4")
-    write_webvtt(folder / "clip.srt", out / "media" / "clip" / "captions.vtt")
+    write_webvtt(folder / "clip.srt", out / "media" / "clip" / "captions.vtt", "en")
     renditions = (Rendition("240p", Path("media/clip/240p.mp4"), "video/mp4", info.size_bytes, width=320,
                             height=240),
                   Rendition("captions", Path("media/clip/captions.vtt"), "text/vtt", 1, role="captions"))

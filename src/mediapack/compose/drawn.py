@@ -7,7 +7,7 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 
-from ..i18n import story_words
+from ..i18n import story_words, subtitles_language
 from ..model import PHOTO, VIDEO, Story
 from ..video.webvtt import parse_subtitles
 
@@ -59,5 +59,6 @@ def drawn_texts(story: Story, kinds: Mapping[str, str]) -> list[str]:
         for item in (item for item in story.media if kinds.get(item.id) == VIDEO):
             texts.append(item.credit)
             if item.subtitles:  # unreadable subtitles are check's problem elsewhere: they draw nothing here
-                texts += [text for _, _, text in read_cues(parse_subtitles(story.folder / item.subtitles)[0])]
+                language = subtitles_language(item.subtitles, story.language)
+                texts += [text for _, _, text in read_cues(parse_subtitles(story.folder / item.subtitles, language)[0])]
     return [drawn for text in texts if (drawn := clean_text(text))]

@@ -30,11 +30,12 @@ from .text import boxed_text
 
 
 def make_social_cuts(built: BuiltMedia, story_folder: Path, out_root: Path, settings: Settings, ff: FFmpeg,
-                     on_progress: Callable[[float], None] | None = None) -> tuple[Rendition, ...]:
+                     on_progress: Callable[[float], None] | None = None, *,
+                     language: str = "en") -> tuple[Rendition, ...]:
     """Write media/<id>/social-9x16.mp4 and social-1x1.mp4: cropped to the action (or the item's focus), subtitles burned in."""
     item = built.item
     source, info = _social_source(built, story_folder, out_root)
-    cues = read_cues(read_subtitles(story_folder / item.subtitles)) if item.subtitles else []
+    cues = read_cues(read_subtitles(story_folder / item.subtitles, language)) if item.subtitles else []
     scores = None if item.focus else focus_map(source, info)
     fps = target_fps(info, settings.video)
     duration = info.duration or 0.0

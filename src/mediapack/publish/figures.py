@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from itertools import pairwise
 
 from markupsafe import Markup
 
-from ..i18n import Words, is_language, story_words
+from ..i18n import Words, story_words
+from ..i18n import subtitles_language as file_language
 from ..model import PHOTO, VIDEO, BuiltMedia, Rendition, Story
 from .labels import KIND_KEYS, language_name
 from .links import href_for
 from .templates import render
 
-LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")  # the "fa" of ferry.fa.srt, "pt-BR" of x.pt-BR.vtt
 IMAGE_SIZES = "(min-width: 42rem) 40rem, calc(100vw - 2rem)"  # the column in article.css, padding taken off
 PORTRAIT_SIZES = "(min-width: 28rem) 26rem, calc(100vw - 2rem)"  # figure.media-portrait in article.css
 
@@ -118,10 +117,7 @@ def rung_media(playable: Sequence[Rendition]) -> list[str | None]:
 
 def subtitles_language(story: Story, built: BuiltMedia) -> str:
     """Return the language of an item's subtitles: from its file name (ferry.fa.srt), else the story's."""
-    subtitles = built.item.subtitles
-    suffixes = subtitles.suffixes if subtitles is not None else []
-    tag = suffixes[-2][1:] if len(suffixes) >= 2 else ""
-    return tag if LANGUAGE_TAG.fullmatch(tag) and is_language(tag) else story.language
+    return file_language(built.item.subtitles, story.language)
 
 
 def poster_of(built: BuiltMedia) -> Rendition | None:

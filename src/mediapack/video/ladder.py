@@ -27,8 +27,9 @@ def thumbnails_vtt(layout: SpriteLayout, duration: float, image: str = "thumbnai
 
 
 def transcode_video(item: MediaItem, info: MediaInfo, story_folder: Path, out_root: Path, settings: Settings,
-                    ff: FFmpeg, on_progress: Callable[[float], None] | None = None) -> tuple[Rendition, ...]:
-    """Write the ladder, posters, thumbnail sprite and tracks of one video into media/<id>/."""
+                    ff: FFmpeg, on_progress: Callable[[float], None] | None = None, *,
+                    language: str = "en") -> tuple[Rendition, ...]:
+    """Write the ladder, posters, thumbnail sprite and tracks of one video (subtitles in ``language``) into media/<id>/."""
     source = story_folder / item.file
     if info.kind != VIDEO or not info.width or not info.height:
         raise InputError(single_line(f"{source}: not a video"))
@@ -42,7 +43,7 @@ def transcode_video(item: MediaItem, info: MediaInfo, story_folder: Path, out_ro
         files["poster-webp"] = "poster.webp"
     files["thumbnails"] = "thumbnails.jpg"
     partials = {name: folder / f"{file}.partial" for name, file in files.items()}
-    captions = _captions(item, story_folder, folder, rel)  # bad subtitles fail before the long encode
+    captions = _captions(item, story_folder, folder, rel, language)  # bad subtitles fail before the long encode
     args = build_ladder_args(source, info, ladder, partials, settings, poster_at=_poster_time(item, info))
     encode_to_files(ff, args, source, info.duration, settings, on_progress,
                     {partials[n]: folder / f for n, f in files.items()})
@@ -57,7 +58,8 @@ def transcode_video(item: MediaItem, info: MediaInfo, story_folder: Path, out_ro
 
 
 def package_audio(item: MediaItem, info: MediaInfo, story_folder: Path, out_root: Path, settings: Settings,
-                  ff: FFmpeg, on_progress: Callable[[float], None] | None = None) -> tuple[Rendition, ...]:
+                  ff: FFmpeg, on_progress: Callable[[float], None] | None = None, *,
+                  language: str = "en") -> tuple[Rendition, ...]:
     """Write an audio item as AAC stereo ``audio.m4a`` (and its captions) into media/<id>/."""
     source = story_folder / item.file
     rel = rendition_dir(item.id)
@@ -65,16 +67,16 @@ def package_audio(item: MediaItem, info: MediaInfo, story_folder: Path, out_root
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / "audio.m4a"
     partial = folder / "audio.m4a.partial"
-    captions = _captions(item, story_folder, folder, rel)
+    captions = _captions(item, story_folder, folder, rel, language)
     args = build_audio_args(source, info, partial, settings)
     encode_to_files(ff, args, source, info.duration, settings, on_progress, {partial: final})
     return (measure_mp4("audio", final, rel, M4A), *captions)
 
 
-def _captions(item: MediaItem, story_folder: Path, folder: Path, rel: Path) -> list[Rendition]:
+def _captions(item: MediaItem, story_folder: Path, folder: Path, rel: Path, language: str) -> list[Rendition]:
     if not item.subtitles:
         return []
-    dest = write_webvtt(story_folder / item.subtitles, folder / "captions.vtt")
+    dest = write_webvtt(story_folder / item.subtitles, folder / "captions.vtt", language)
     return [text_rendition("captions", dest, rel, "captions")]
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..errors import InputError, is_control, single_line
 from ..files import write_atomic
+from ..i18n import legacy_code_page
 
 _TIME = r"(?:(\d+):)?(\d{1,2}):(\d{1,2})[,.](\d{1,3})"
 _TIMING = re.compile(rf"^\s*{_TIME}\s*-->\s*{_TIME}(.*)$")
@@ -20,24 +21,24 @@ _ENTITY = re.compile(r"&(?!(?:amp|lt|gt|lrm|rlm|nbsp|#\d+|#x[0-9a-fA-F]+);)")
 _ASS_OVERRIDE = re.compile(r"\{\\[^}]*\}")  # {\an8} and friends that SRT files borrow from ASS
 
 
-def write_webvtt(subtitles: Path, dest: Path) -> Path:
-    """Convert an .srt or .vtt file to clean WebVTT at ``dest``: dotted times, no ids, safe tags only."""
+def write_webvtt(subtitles: Path, dest: Path, language: str) -> Path:
+    """Convert an .srt or .vtt file in ``language`` to clean UTF-8 WebVTT at ``dest``: dotted times, no ids, safe tags."""
     lines = ["WEBVTT", ""]
-    for start, end, settings, body in read_subtitles(subtitles):
+    for start, end, settings, body in read_subtitles(subtitles, language):
         lines += [f"{timestamp(start)} --> {timestamp(end)}{settings}", *body, ""]
     return write_atomic(dest, "\n".join(lines).encode("utf-8"))
 
 
-def read_subtitles(subtitles: Path) -> list[tuple[float, float, str, list[str]]]:
+def read_subtitles(subtitles: Path, language: str) -> list[tuple[float, float, str, list[str]]]:
     """Return (start, end, settings, clean WebVTT text lines) of each cue; InputError at the first problem."""
-    cues, problems = parse_subtitles(subtitles)
+    cues, problems = parse_subtitles(subtitles, language)
     if problems:
         raise InputError(single_line(f"{subtitles}: {problems[0]}"))
     return cues
 
 
-def parse_subtitles(subtitles: Path) -> tuple[list[tuple[float, float, str, list[str]]], list[str]]:
-    """Read an .srt or .vtt file into its cues and every problem found in it (empty when it is good)."""
+def parse_subtitles(subtitles: Path, language: str) -> tuple[list[tuple[float, float, str, list[str]]], list[str]]:
+    """Read an .srt or .vtt file in ``language`` into its cues and every problem found in it (empty when good)."""
     try:
         raw = subtitles.read_bytes()
     except OSError as exc:
@@ -45,7 +46,8 @@ def parse_subtitles(subtitles: Path) -> tuple[list[tuple[float, float, str, list
     cues: list[tuple[float, float, str, list[str]]] = []
     problems: list[str] = []
     line_no, block = 0, []
-    for number, line in enumerate([*_decode(raw).split("\n"), ""], start=1):
+    text = raw.decode(text_encoding(raw, language), "replace").replace("\r\n", "\n").replace("\r", "\n")
+    for number, line in enumerate([*text.split("\n"), ""], start=1):
         if line.strip():
             line_no, block = line_no or number, [*block, line]
             continue
@@ -57,20 +59,22 @@ def parse_subtitles(subtitles: Path) -> tuple[list[tuple[float, float, str, list
     return cues, problems
 
 
-def _decode(raw: bytes) -> str:
-    """Decode subtitles by their byte-order mark (UTF-8, UTF-16, UTF-32), else as UTF-8, else Windows-1252."""
+def text_encoding(raw: bytes, language: str) -> str:
+    """Say how subtitles are read: by their byte-order mark, else as UTF-8, else in their language's old code page.
+
+    Subtitle editors on Windows still save in the system's code page: a Persian .srt in Windows-1256 read as
+    Windows-1252 came out as "ÓáÇã" for "سلام".
+    """
     for bom, encoding in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
                           (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
                           (codecs.BOM_UTF16_BE, "utf-16")):
         if raw.startswith(bom):
-            text = raw.decode(encoding, "replace")
-            break
-    else:
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            text = raw.decode("cp1252", "replace")  # the usual encoding of SRT files that are not UTF-8
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+            return encoding
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return legacy_code_page(language)
+    return "utf-8"
 
 
 def _add_cue(line_no: int, block: list[str], cues: list) -> str | None:
