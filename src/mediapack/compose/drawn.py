@@ -6,6 +6,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
+from itertools import pairwise
 
 from ..i18n import story_words, subtitles_language
 from ..model import PHOTO, VIDEO, Story
@@ -41,6 +42,21 @@ def read_cues(cues: Sequence[tuple[float, float, str, Sequence[str]]]) -> list[t
         if words:
             drawn.append((start, end, words))
     return drawn
+
+
+def cue_intervals(cues: Sequence[tuple[float, float, str]]) -> list[tuple[float, float, tuple[str, ...]]]:
+    """Split the cues' time into spans with a constant set of cues: (start, end, their texts earliest first).
+
+    Overlapping cues are shown together, the later one below, as a web player stacks them; a gap shows nothing.
+    """
+    order = sorted(range(len(cues)), key=lambda n: (cues[n][0], n))  # by start, then as the file has them
+    bounds = sorted({time for start, end, _ in cues if start < end for time in (start, end)})
+    spans = []
+    for start, end in pairwise(bounds):
+        texts = tuple(cues[n][2] for n in order if cues[n][0] <= start and end <= cues[n][1])
+        if texts:
+            spans.append((start, end, texts))
+    return spans
 
 
 def title_words(story: Story) -> tuple[str, str | None, str]:

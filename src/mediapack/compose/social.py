@@ -24,9 +24,9 @@ from ..video.outputs import MP4, measure_mp4
 from ..video.plan import demuxer, target_fps
 from ..video.webvtt import read_subtitles
 from .clips import Overlays, crop_box, focus_box, focus_map, video_clip
-from .drawn import read_cues
+from .drawn import cue_intervals, read_cues
 from .encode import encode_clip, progress_part
-from .text import boxed_text
+from .text import Still, boxed_text
 
 
 def make_social_cuts(built: BuiltMedia, story_folder: Path, out_root: Path, settings: Settings, ff: FFmpeg,
@@ -50,8 +50,7 @@ def make_social_cuts(built: BuiltMedia, story_folder: Path, out_root: Path, sett
         crop = (focus_box((info.width, info.height), width / height, item.focus) if item.focus  # a person's choice
                 else crop_box((info.width, info.height), width / height, scores))
         size = _shrink_to_fit(crop[2:], (width, height))
-        overlays = [(start, end, still) for start, end, text in cues
-                    if (still := boxed_text(size, text, scale=46, anchor="bottom")) is not None]
+        overlays = _subtitle_overlays(cues, size)
         if (credit := boxed_text(size, item.credit or "", scale=30, anchor="top", max_lines=1)) is not None:
             overlays.append((0.0, math.inf, credit))
         clip = video_clip(source, info, crop, size, duration).with_effects([Overlays(tuple(overlays))])
@@ -61,6 +60,19 @@ def make_social_cuts(built: BuiltMedia, story_folder: Path, out_root: Path, sett
         renditions.append(measure_mp4(f"social-{name}", target, folder.relative_to(out_root), MP4,
                                       "composition"))
     return tuple(renditions)
+
+
+def _subtitle_overlays(cues: list[tuple[float, float, str]], size: tuple[int, int]
+                       ) -> list[tuple[float, float, Still]]:
+    """Schedule the subtitles: overlapping cues stacked in one box, each distinct box drawn once."""
+    drawn: dict[tuple[str, ...], Still | None] = {}
+    overlays = []
+    for start, end, texts in cue_intervals(cues):
+        if texts not in drawn:
+            drawn[texts] = boxed_text(size, *texts, scale=46, anchor="bottom")
+        if (still := drawn[texts]) is not None:
+            overlays.append((start, end, still))
+    return overlays
 
 
 def _social_source(built: BuiltMedia, story_folder: Path, out_root: Path) -> tuple[Path, MediaInfo]:

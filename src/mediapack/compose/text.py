@@ -197,25 +197,29 @@ def lower_third(size: tuple[int, int], caption: str | None, credit: str | None) 
     return Still.from_image(image, 0, height - band)
 
 
-def boxed_text(size: tuple[int, int], text: str, *, scale: float, anchor: str, max_lines: int = 3
+def boxed_text(size: tuple[int, int], *texts: str, scale: float, anchor: str, max_lines: int = 3
                ) -> Still | None:
-    """Draw centred lines on translucent boxes (subtitles: anchor "bottom"; credit: anchor "top")."""
-    text = clean_text(text)
-    if not text:
+    """Draw centred lines on one translucent box, each text from a new line (subtitles: anchor "bottom"; credit: "top").
+
+    Each text wraps to at most ``max_lines`` lines in its own script's font; None if every text is empty.
+    """
+    paragraphs = [text for text in map(clean_text, texts) if text]
+    if not paragraphs:
         return None
     width, height = size
     unit = _unit(size)
-    face = font(round(scale * unit), sample=text)
     pad = max(2, round(scale * unit * 0.3))
-    lines = wrap(text, face, round(width * 0.86) - 2 * pad, max_lines)
-    line_height = _line_height(face)
-    box_width = min(width, max(round(length(face, line)) for line in lines) + 2 * pad)
-    box_height = len(lines) * line_height + 2 * pad
+    rows = [(line, face) for text in paragraphs for face in (font(round(scale * unit), sample=text),)
+            for line in wrap(text, face, round(width * 0.86) - 2 * pad, max_lines)]
+    box_width = min(width, max(round(length(face, line)) for line, face in rows) + 2 * pad)
+    box_height = sum(_line_height(face) for _, face in rows) + 2 * pad
     image = Image.new("RGBA", (box_width, box_height), (0, 0, 0, 150))
     draw = ImageDraw.Draw(image)
-    for i, line in enumerate(lines):
+    y = pad
+    for line, face in rows:
         x = (box_width - round(length(face, line))) // 2
-        draw_line(draw, (x, x + round(length(face, line))), pad + i * line_height, line, face, WHITE)
+        draw_line(draw, (x, x + round(length(face, line))), y, line, face, WHITE)
+        y += _line_height(face)
     x = (width - box_width) // 2
     y = round(height * 0.04) if anchor == "top" else height - box_height - round(height * 0.16)
     return Still.from_image(image, x, max(0, y))
