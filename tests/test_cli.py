@@ -213,6 +213,23 @@ def test_init_into_a_folder_it_cannot_write_is_one_line(tmp_path: Path) -> None:
     assert len(proc.stderr.splitlines()) == 1 and "cannot create the story there" in proc.stderr
 
 
+def test_verify_names_the_output_with_each_problem(tmp_path: Path) -> None:
+    story = tmp_path / "story"
+    make_photo(story / "a.jpg", (64, 48))
+    write_story(story, "headline: Checked\npublished: 2026-06-20T09:30:00Z\n"
+                       "media:\n  - {id: a, file: a.jpg, caption: A, credit: B, alt: C}\n")
+    assert run_cli("build", str(story), "--out", str(tmp_path / "out"), "--no-cache").returncode == 0
+    root = tmp_path / "out" / "checked"
+    (root / "article.txt").write_text("changed", encoding="utf-8")
+    proc = run_cli("verify", str(root))
+    assert proc.returncode == 4
+    assert proc.stderr.strip() == f"error: {root}: article.txt: checksum mismatch"
+    (root / "embed.html").write_text("changed", encoding="utf-8")
+    lines = run_cli("verify", str(root)).stderr.strip().splitlines()
+    assert lines == [f"error: {root}: verification failed (2 problem(s))", f"  {root}: article.txt: checksum mismatch",
+                     f"  {root}: embed.html: checksum mismatch"]
+
+
 def test_verify_of_something_that_is_no_output_exits_1_saying_so(tmp_path: Path) -> None:
     readme = tmp_path / "README.md"
     readme.write_text("# hello\n", encoding="utf-8")

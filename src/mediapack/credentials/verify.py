@@ -61,7 +61,7 @@ def verify_output(path: Path, settings: Settings, given: Path | None, say: Calla
     problems += invalid
     if problems:
         raise VerificationError(f"{path}: verification failed ({len(problems)} problem(s))",
-                                problems=[single_line(p) for p in problems])
+                                problems=[single_line(f"{path}: {p}") for p in problems])  # each line says where
     signed = f"; {len(credentials)} file(s) carry valid Content Credentials" if credentials else ""
     return f"ok: {path}: every file matches SHA256SUMS{signed}"
 
