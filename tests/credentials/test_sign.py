@@ -366,3 +366,19 @@ def test_social_cuts_and_slideshows_are_signed_and_verified(tmp_path: Path) -> N
     assert proc.returncode == 0, proc.stderr
     for path in composed:
         assert f"{path.relative_to(root).as_posix()}: Content Credentials valid, trusted" in proc.stderr
+
+
+def test_a_damaged_signed_entry_in_a_zip_is_said_once_in_plain_words(signed: dict, tmp_path: Path) -> None:
+    import zipfile
+
+    package = shutil.copy(signed["root"] / "packages" / f"{SLUG}-full.zip", tmp_path / "full.zip")
+    with zipfile.ZipFile(package) as archive:
+        info = archive.getinfo("media/one/small.jpg")
+    data = bytearray(Path(package).read_bytes())
+    at = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra) + info.compress_size // 2
+    data[at] ^= 0xFF  # the entry's bytes change, its recorded CRC does not
+    Path(package).write_bytes(bytes(data))
+    proc = run_cli("verify", str(package))
+    assert proc.returncode == 4
+    lines = [line for line in proc.stderr.splitlines() if "media/one/small.jpg" in line]
+    assert len(lines) == 1 and "media/one/small.jpg: damaged (Bad CRC-32" in lines[0], proc.stderr
