@@ -7,6 +7,7 @@ import io
 import json
 import shutil
 import struct
+import zipfile
 from pathlib import Path
 
 import av
@@ -369,8 +370,6 @@ def test_social_cuts_and_slideshows_are_signed_and_verified(tmp_path: Path) -> N
 
 
 def test_a_damaged_signed_entry_in_a_zip_is_said_once_in_plain_words(signed: dict, tmp_path: Path) -> None:
-    import zipfile
-
     package = shutil.copy(signed["root"] / "packages" / f"{SLUG}-full.zip", tmp_path / "full.zip")
     with zipfile.ZipFile(package) as archive:
         info = archive.getinfo("media/one/small.jpg")
