@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from conftest import SLUG, make_tiny_story, parse_headers, run_cli
+from conftest import SLUG, make_photo, make_tiny_story, parse_headers, run_cli, write_story
 
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's chromium; .ci/run installs it when missing
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
@@ -249,6 +249,29 @@ def test_screenshots_at_desktop_and_phone_width_and_in_print(visit: dict) -> Non
     for name, path in shots.items():
         with Image.open(path) as shot:
             assert shot.width == (DESKTOP if name == "desktop" else PHONE)["width"] and shot.height > 600, name
+
+
+def test_long_words_and_addresses_wrap_instead_of_widening_the_page(browser: Browser, tmp_path: Path) -> None:
+    word = "Donaudampfschifffahrtselektrizitätenhauptbetriebswerkbauunterbeamtengesellschaft"
+    address = "https://example.org/" + "a-very-long-path-segment-" * 8
+    make_photo(tmp_path / "story" / "a.jpg", (320, 240))
+    write_story(tmp_path / "story", f"""
+        headline: {word} returns
+        slug: long
+        published: 2026-06-20T09:30:00Z
+        media:
+          - {{id: a, file: a.jpg, caption: "See {address}", credit: Ann, alt: A photo}}
+        """, body=f"The {word} is back, says {address}.\n\n![[a]]\n")
+    assert run_cli("build", str(tmp_path / "story"), "--out", str(tmp_path / "dist"), "--no-cache").returncode == 0
+    for viewport in (PHONE, DESKTOP):
+        context = browser.new_context(viewport=viewport)
+        try:
+            page = context.new_page()
+            page.goto((tmp_path / "dist" / "long" / "index.html").as_uri())
+            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow <= 0, viewport
+        finally:
+            context.close()
 
 
 def test_no_console_errors_failed_requests_or_requests_elsewhere(visit: dict) -> None:
