@@ -230,6 +230,21 @@ def test_verify_names_the_output_with_each_problem(tmp_path: Path) -> None:
                      f"  {root}: embed.html: checksum mismatch"]
 
 
+def test_a_base_url_in_another_script_is_written_as_links_need_it(tmp_path: Path) -> None:
+    story = tmp_path / "story"
+    make_photo(story / "a.jpg", (64, 48))
+    write_story(story, "headline: Linked\npublished: 2026-06-20T09:30:00Z\n"
+                       "media:\n  - {id: a, file: a.jpg, caption: A, credit: B, alt: C}\n")
+    proc = run_cli("build", str(story), "--out", str(tmp_path / "out"), "--no-cache",
+                   "--base-url", "https://média.example.org/städte")
+    assert proc.returncode == 0, proc.stderr
+    ascii_base = "https://xn--mdia-bpa.example.org/st%C3%A4dte/linked/"
+    page = (tmp_path / "out" / "linked" / "index.html").read_text(encoding="utf-8")
+    assert f'<link rel="canonical" href="{ascii_base}">' in page and "média" not in page.split("<body")[0]
+    feed = (tmp_path / "out" / "feed.xml").read_text(encoding="utf-8")
+    assert f"<link>{ascii_base}</link>" in feed and "städte" not in feed
+
+
 def test_verify_of_something_that_is_no_output_exits_1_saying_so(tmp_path: Path) -> None:
     readme = tmp_path / "README.md"
     readme.write_text("# hello\n", encoding="utf-8")

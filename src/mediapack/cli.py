@@ -18,7 +18,7 @@ from . import __version__
 from .config import load_settings
 from .errors import InputError, MediapackError, UsageError, single_line
 from .files import json_text
-from .rules import url_problem
+from .rules import ascii_url, url_problem
 from .signals import stop_on_signals
 from .staging import LOCK_TIMEOUT
 
@@ -122,6 +122,7 @@ def build_command(
     _log_to_stderr(verbose)
     if base_url is not None and (problem := base_url_problem(base_url)):
         _fail(UsageError(f"--base-url {problem}: {single_line(base_url)}"), as_json)
+    base_url = ascii_url(base_url) if base_url is not None else None  # a host or path in another script
     reporter = make_reporter(quiet=quiet)
     warnings: list[str] = []
     cache_dir = None if no_cache else _usable_cache(cache or out.resolve().parent / ".mediapack-cache", warnings)

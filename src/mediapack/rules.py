@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import Field, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 Rule = Callable[[Any], "str | None"]  # the problem with a value, or None if it is fine
 # A host name (each label letters, digits and inner hyphens) or an IPv4 address; IPv6 in brackets.
@@ -103,6 +103,15 @@ def url_problem(url: str) -> str | None:
     if parts.username or parts.password:
         return "must not hold a user name or password"
     return None
+
+
+def ascii_url(url: str) -> str:
+    """Write a usable http(s) URL as links and sitemaps need it: the host in IDNA (punycode), the path's other
+    characters as UTF-8 percent escapes ("https://média.example.org/städte" -> "https://xn--mdia-bpa.example.org/st%C3%A4dte")."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = (host if host.isascii() else host.encode("idna").decode("ascii")) + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, quote(parts.path, safe="/%:@!$&'()*+,;=-._~"), parts.query, parts.fragment))
 
 
 def uri_problem(uri: str) -> str | None:
