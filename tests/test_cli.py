@@ -245,6 +245,23 @@ def test_a_base_url_in_another_script_is_written_as_links_need_it(tmp_path: Path
     assert f"<link>{ascii_base}</link>" in feed and "städte" not in feed
 
 
+def test_a_settings_file_among_the_stories_is_skipped_saying_so(tmp_path: Path) -> None:
+    stories = tmp_path / "stories"
+    make_photo(stories / "one" / "a.jpg", (64, 48))
+    write_story(stories / "one", "headline: One\npublished: 2026-06-20T09:30:00Z\n"
+                                 "media:\n  - {id: a, file: a.jpg, caption: A, credit: B, alt: C}\n")
+    (stories / "mediapack.toml").write_text("[video]\ncrf = 26\n", encoding="utf-8")
+    given = [str(p) for p in sorted(stories.iterdir())]  # what a shell makes of stories/*
+    said = f"note: {stories / 'mediapack.toml'}: the settings of the stories beside it, not a story: skipped"
+    check = run_cli("check", *given)
+    assert check.returncode == 0 and said in check.stderr.splitlines()
+    build = run_cli("build", *given, "--out", str(tmp_path / "out"), "--no-cache", "--json")
+    assert build.returncode == 0 and said in build.stderr.splitlines()
+    assert [story["slug"] for story in json.loads(build.stdout)["stories"]] == ["one"]
+    alone = run_cli("build", str(stories / "mediapack.toml"), "--json")
+    assert alone.returncode == 2 and json.loads(alone.stdout)["ok"] is False
+
+
 def test_verify_of_something_that_is_no_output_exits_1_saying_so(tmp_path: Path) -> None:
     readme = tmp_path / "README.md"
     readme.write_text("# hello\n", encoding="utf-8")

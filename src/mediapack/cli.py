@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from . import __version__
-from .config import load_settings
+from .config import CONFIG_NAME, load_settings
 from .errors import InputError, MediapackError, UsageError, single_line
 from .files import json_text
 from .rules import ascii_url, url_problem
@@ -130,6 +130,10 @@ def build_command(
         warnings.append("--jobs is ignored with --cluster: each worker's threads and encode resource decide")
     for warning in warnings:
         reporter.note(f"warning: {warning}")
+    try:
+        stories = _stories_only(stories, reporter.note)
+    except UsageError as exc:
+        _fail(exc, as_json)
     finished: list[Outcome] = []
 
     def show(outcome: Outcome) -> None:
@@ -183,6 +187,17 @@ def build_command(
         raise typer.Exit(worst)
 
 
+def _stories_only(paths: list[Path], say: Callable[[str], None]) -> list[Path]:
+    """Leave out the settings file a shell's ``stories/*`` brings along, saying so."""
+    settings = [p for p in paths if p.name == CONFIG_NAME and p.is_file()]
+    for path in settings:
+        say(f"note: {path}: the settings of the stories beside it, not a story: skipped")
+    stories = [p for p in paths if p not in settings]
+    if not stories:
+        raise UsageError(f"no story to build: give story folders (or their story.md), not {CONFIG_NAME}")
+    return stories
+
+
 def base_url_problem(url: str) -> str | None:
     """Say what makes ``url`` unusable as --base-url (links are made by appending paths), or None."""
     problem = url_problem(url)
@@ -234,7 +249,7 @@ def check_command(
 
     _log_to_stderr(verbose)
     worst = 0
-    for folder in map(story_folder, stories):
+    for folder in map(story_folder, _stories_only(stories, _err)):
         try:
             settings = load_settings(folder, config)
             checked = check_story(folder, settings, strict=strict)
