@@ -6,7 +6,6 @@ import logging
 import re
 import signal
 import sys
-import tempfile
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -15,10 +14,11 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from . import __version__
-from .config import CONFIG_NAME, load_settings
+from .arguments import base_url_problem, stories_only, usable_cache
+from .config import load_settings
 from .errors import InputError, MediapackError, UsageError, single_line
 from .files import json_text
-from .rules import ascii_url, url_problem
+from .rules import ascii_url
 from .signals import stop_on_signals
 from .staging import LOCK_TIMEOUT
 
@@ -125,13 +125,13 @@ def build_command(
     base_url = ascii_url(base_url) if base_url is not None else None  # a host or path in another script
     reporter = make_reporter(quiet=quiet)
     warnings: list[str] = []
-    cache_dir = None if no_cache else _usable_cache(cache or out.resolve().parent / ".mediapack-cache", warnings)
+    cache_dir = None if no_cache else usable_cache(cache or out.resolve().parent / ".mediapack-cache", warnings)
     if cluster and jobs:
         warnings.append("--jobs is ignored with --cluster: each worker's threads and encode resource decide")
     for warning in warnings:
         reporter.note(f"warning: {warning}")
     try:
-        stories = _stories_only(stories, reporter.note)
+        stories = stories_only(stories, reporter.note)
     except UsageError as exc:
         _fail(exc, as_json)
     finished: list[Outcome] = []
@@ -187,39 +187,6 @@ def build_command(
         raise typer.Exit(worst)
 
 
-def _stories_only(paths: list[Path], say: Callable[[str], None]) -> list[Path]:
-    """Leave out the settings file a shell's ``stories/*`` brings along, saying so."""
-    settings = [p for p in paths if p.name == CONFIG_NAME and p.is_file()]
-    for path in settings:
-        say(f"note: {path}: the settings of the stories beside it, not a story: skipped")
-    stories = [p for p in paths if p not in settings]
-    if not stories:
-        raise UsageError(f"no story to build: give story folders (or their story.md), not {CONFIG_NAME}")
-    return stories
-
-
-def base_url_problem(url: str) -> str | None:
-    """Say what makes ``url`` unusable as --base-url (links are made by appending paths), or None."""
-    problem = url_problem(url)
-    if problem is None and ("?" in url or "#" in url):
-        return "must not hold a query (?) or a fragment (#): links are made by adding paths to it"
-    return problem
-
-
-def _usable_cache(folder: Path, warnings: list[str]) -> Path | None:
-    """Return the cache folder if it can be written (or made); else warn and build without a cache."""
-    existing = next((f for f in (folder, *folder.parents) if f.exists()), None)
-    try:
-        if existing is None or not existing.is_dir():
-            raise NotADirectoryError(20, "Not a directory")
-        tempfile.TemporaryDirectory(dir=existing).cleanup()  # the real reason: read-only, no permission...
-    except OSError as exc:
-        warnings.append(single_line(f"--cache {folder}: cannot write there ({exc.strerror or exc}); "
-                                    "building without the cache"))
-        return None
-    return folder
-
-
 def _fail(error: MediapackError, as_json: bool) -> NoReturn:
     """Raise ``error`` for main() to report; with --json, first print it as the one JSON object."""
     if as_json:
@@ -249,7 +216,7 @@ def check_command(
 
     _log_to_stderr(verbose)
     worst = 0
-    for folder in map(story_folder, _stories_only(stories, _err)):
+    for folder in map(story_folder, stories_only(stories, _err)):
         try:
             settings = load_settings(folder, config)
             checked = check_story(folder, settings, strict=strict)
