@@ -104,6 +104,17 @@ def test_a_placement_line_ends_a_paragraph():
     assert "</figure>\n<p>After.</p>" in html
 
 
+@pytest.mark.parametrize(("body", "levels"), [
+    ("# Part\n\nText.\n\n## Detail\n\n#### Aside\n", ["h2", "h3", "h5"]),  # the headline is the one <h1>
+    ("## Part\n\n### Detail\n", ["h2", "h3"]),  # already below the headline: as written
+    ("###### Deep\n\n# Top\n", ["h6", "h2"]),
+])
+def test_body_headings_start_below_the_headline(body: str, levels: list[str]):
+    story, media, _ = sample(body=body, extra_media=False)
+    html = render_body(story, media, None).html
+    assert re.findall(r"<(h[1-6])>", html) == levels
+
+
 def test_photo_figure_has_picture_sources_img_and_caption(tmp_path):
     _, out = build(tmp_path)
     page = Elements(read(out, "index.html"))

@@ -76,13 +76,22 @@ def render_body(story: Story, media: Sequence[BuiltMedia], base_url: str | None,
     figures = {b.item.id: render_figure(story, b, base_url, words, lead=b.item.id == lead) for b in media}
     markers = {b.item.id: _media_marker(b, words) for b in media}
     env = {"media": figures}  # the placement rule needs the ids; rendering, the figures
-    tokens = _md.parse(story.body, env)
+    tokens = _below_the_headline(_md.parse(story.body, env))
     placed = _placed(tokens)
     unplaced = [b.item.id for b in media if b.item.id not in placed]
     html = _md.renderer.render(tokens, _md.options, env) + "".join(figures[i] + "\n" for i in unplaced)
     blocks = _plain_blocks(tokens, markers) + [(markers[i], False) for i in unplaced]
     words = sum(len(text.split()) for text, _ in _plain_blocks(tokens, {}))
     return Body(html, _join(blocks), words)
+
+
+def _below_the_headline(tokens: list) -> list:
+    """Shift the body's headings so its top level is <h2>: the page's one <h1> is the headline."""
+    headings = [t for t in tokens if t.type in ("heading_open", "heading_close")]
+    shift = 2 - min((int(t.tag[1]) for t in headings), default=2)
+    for token in headings if shift > 0 else ():
+        token.tag = f"h{min(6, int(token.tag[1]) + shift)}"
+    return tokens
 
 
 def _join(blocks: list[tuple[str, bool]]) -> str:
