@@ -21,6 +21,8 @@ def test_help_teaches_the_commands() -> None:
         assert command in proc.stdout
     build_help = run_cli("build", "--help").stdout
     assert "--base-url" in build_help and "--json" in build_help and "--no-cache" in build_help
+    assert "  mediapack build stories/*/ --out dist --base-url" in build_help  # an example, kept unwrapped
+    assert "Exit codes: 0 all built; 1 a story has a problem or failed" in build_help
 
 
 def test_check_reports_missing_file_missing_caption_and_bad_date_at_once(tmp_path: Path) -> None:

@@ -80,7 +80,19 @@ SHARE_CARDS_NEED_BASE_URL = ("share cards need --base-url: without it the pages 
                              "sitemap-video.xml (platforms, feed readers and search engines take only absolute URLs)")
 
 
-@app.command("build")
+_BUILD_EXAMPLES = """Examples:
+
+\b
+  mediapack build my-story                     # into dist/<slug>/; open dist/<slug>/index.html
+  mediapack build stories/*/ --out dist --base-url https://media.example.org/stories --json
+  mediapack build my-story --no-cache --jobs 1 # make everything again, one photo at a time
+
+Exit codes: 0 all built; 1 a story has a problem or failed; 2 usage or settings; 3 ffmpeg missing or
+broken; 130 or 143 interrupted (Ctrl-C, SIGTERM). With --json, stdout holds exactly one JSON object
+(see the README)."""
+
+
+@app.command("build", epilog=_BUILD_EXAMPLES)
 def build_command(
     stories: Stories,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder; each story lands in OUT/<slug>/.",
