@@ -17,6 +17,7 @@ from .photo.credit import fit_credit, iim_cuts
 from .photo.decode import probe_photo, sniff_format
 from .probe import probe_file
 from .publish.originals import unreadable_metadata, unsanitisable
+from .scaffold import placeholders_left
 from .settings import Settings
 from .story.compose_request import SLIDESHOW, parse_compose
 from .story.read import apply_embedded_metadata, read_story
@@ -58,6 +59,8 @@ def check_story(folder: Path, settings: Settings, *, strict: bool = False, decod
         story = check_compositions(story, infos, settings, findings)
         check_media_fields(story, infos, settings, findings, signing is not None)
         check_language(story, infos, settings, findings)
+        for part in placeholders_left(story.headline or "", story.body or ""):
+            findings.warn(story.source, part, "still the placeholder `mediapack init` wrote: write the story's own")
     strict = strict or settings.strict
     errors = findings.errors + (findings.warnings if strict else [])
     if errors and story is not None and not decode_photos:

@@ -9,7 +9,7 @@ from .errors import InputError
 STORY_TEMPLATE = """\
 ---
 # Required: the headline. Everything else is optional.
-headline: "Write the headline here"
+headline: "{headline}"
 # slug: my-story            # a-z, 0-9 and '-'; derived from the headline when left out
 standfirst: "One or two sentences that sum the story up."
 byline: ["Reporter Name"]        # or {name: "Reporter Name", url: "https://example.org/staff/reporter"}
@@ -36,11 +36,20 @@ media: []
 #     subtitles: video/main.en.srt   # optional, .srt or .vtt
 #     poster_at: 3.5                 # optional, seconds
 ---
-Write the article here in Markdown.
+{body}
 
 A line holding only ![[media-id]] (with double brackets) places a media item there;
 items you never place are shown after the article.
 """
+
+
+# What the scaffold says until a producer writes the story: check warns about a story still saying it.
+PLACEHOLDERS = {"headline": "Write the headline here", "body": "Write the article here in Markdown."}
+
+
+def placeholders_left(headline: str, body: str) -> list[str]:
+    """Name the parts of a story (headline, body) still holding the words mediapack init wrote."""
+    return [part for part, text in (("headline", headline), ("body", body)) if PLACEHOLDERS[part] in text]
 
 
 def init_story(folder: Path) -> Path:
@@ -54,7 +63,8 @@ def init_story(folder: Path) -> Path:
         for sub in ("photos", "video"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
         with story.open("x", encoding="utf-8") as handle:  # "x": never replace a story made meanwhile
-            handle.write(STORY_TEMPLATE)
+            handle.write(STORY_TEMPLATE.replace("{headline}", PLACEHOLDERS["headline"])
+                         .replace("{body}", PLACEHOLDERS["body"]))
     except FileExistsError:
         raise InputError(f"{story}: already exists; not overwriting it") from None
     except OSError as exc:
