@@ -125,6 +125,13 @@ def test_probe_shows_size_duration_and_caption(tmp_path: Path) -> None:
     assert found[1]["kind"] == "photo" and found[1]["width"] == 120
     missing = run_cli("probe", str(tmp_path / "nope.mp4"))
     assert missing.returncode == 1 and "nope.mp4" in missing.stderr
+    both = run_cli("probe", "--json", str(photo), str(tmp_path / "nope.mp4"))
+    assert both.returncode == 1
+    assert json.loads(both.stdout)[1] == {"file": str(tmp_path / "nope.mp4"),
+                                          "error": f"{tmp_path / 'nope.mp4'}: file not found"}
+    text = run_cli("probe", str(clip)).stdout.splitlines()
+    assert "  streams:" in text and "    index 0, type video, codec h264, default yes" in text
+    assert not [line for line in text if "{" in line or "False" in line]  # no Python reprs
 
 
 def test_verify_of_a_missing_path(tmp_path: Path) -> None:

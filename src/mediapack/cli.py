@@ -316,7 +316,7 @@ def probe_command(
     verbose: Verbose = False,
 ) -> None:
     """Show what mediapack sees in media files: size after rotation, duration, codecs, streams, caption, credit."""
-    from .probe import describe_file
+    from .probe import describe_file, described_lines
 
     _log_to_stderr(verbose)
     results, worst = [], 0
@@ -326,14 +326,12 @@ def probe_command(
         except MediapackError as exc:
             worst = max(worst, exc.exit_code)
             _print_error(exc)
+            results.append({"file": str(file), "error": single_line(exc.message, 1000)})  # --json lists it too
     if as_json:
         _print_json(results)
     else:
-        for result in results:
-            print(single_line(result["file"], 1000))
-            for key, value in result.items():
-                if key != "file" and value not in (None, "", [], {}):
-                    print(f"  {key}: {single_line(str(value))}")
+        for result in (r for r in results if "error" not in r):
+            print("\n".join(described_lines(result)))
     if worst:
         raise typer.Exit(worst)
 

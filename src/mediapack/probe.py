@@ -59,6 +59,24 @@ def describe_file(path: Path) -> dict:
     return found
 
 
+def described_lines(found: dict) -> list[str]:
+    """Write what ``describe_file`` found for a person: one value a line, streams one a line, no Python reprs."""
+    def said(value: object) -> str:
+        if isinstance(value, dict):
+            return ", ".join(f"{k} {said(v)}" for k, v in value.items() if v is not None and v != "" and v is not False)
+        return "yes" if value is True else single_line(str(value))
+
+    lines = [single_line(found["file"], 1000)]
+    for key, value in found.items():
+        if isinstance(value, list | tuple) and value:
+            lines += [f"  {key}:", *(f"    {said(v)}" for v in value)]
+        elif key not in ("file", "frames", "still") and value not in (None, "", [], (), {}):
+            lines.append(f"  {key}: {said(value)}")
+    if found.get("frames"):
+        lines.append(f"  frames: {found['frames']} (animated)")
+    return lines
+
+
 def probe_av(path: Path) -> MediaInfo:
     """Probe a video or audio file with PyAV; refuse playlists and scripts; prove it decodes."""
     size = _check_file(path)
