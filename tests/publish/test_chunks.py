@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
-from mediapack.publish.chunks import has_manifest, without_manifests, without_metadata
+from mediapack.publish.chunks import has_manifest, without_hidden_metadata, without_metadata
 
 # What a manifest store looks like from outside: a JUMBF superbox labelled c2pa, here holding a location.
 STORE = b"\x00\x00\x00\x40jumb\x00\x00\x00\x1ejumdc2pa\x00\x11\x00\x10\x80\x00\xaa\x00\x38\x9b\x71\x03c2pa\x00" \
@@ -43,15 +43,15 @@ def test_the_manifest_store_is_cut_out_and_the_picture_is_unchanged(fmt, add) ->
     plain = encoded(fmt)
     signed = add(plain)
     assert has_manifest(signed) and Image.open(io.BytesIO(signed)).tobytes() == Image.open(io.BytesIO(plain)).tobytes()
-    cut = without_manifests(signed, fmt)
+    cut = without_hidden_metadata(signed, fmt)
     assert cut == plain
     assert not has_manifest(cut) and b"GPSLatitude" not in cut
 
 
 def test_files_without_a_manifest_and_other_formats_pass_through() -> None:
     for fmt in ("JPEG", "PNG", "WEBP"):
-        assert without_manifests(encoded(fmt), fmt) == encoded(fmt)
-    assert without_manifests(b"GIF89a...", "GIF") == b"GIF89a..."
+        assert without_hidden_metadata(encoded(fmt), fmt) == encoded(fmt)
+    assert without_hidden_metadata(b"GIF89a...", "GIF") == b"GIF89a..."
 
 
 def test_metadata_exiv2_cannot_parse_goes_whole_from_a_png_and_a_webp() -> None:

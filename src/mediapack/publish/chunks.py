@@ -32,12 +32,6 @@ _WEBP_VP8X_XMP, _WEBP_VP8X_EXIF = 0x04, 0x08
 MANIFEST_CONTAINERS = frozenset({"JPEG", "PNG", "WEBP"})  # the formats whose manifest store is cut out here
 
 
-def without_manifests(data: bytes, fmt: str) -> bytes:
-    """Return a JPEG, PNG or WebP file's bytes without its C2PA manifest store; other formats as given."""
-    return _cut(data, fmt, jpeg=lambda marker, _: marker != _JPEG_APP11, png=lambda kind, _: kind != b"caBX",
-                webp=lambda kind, _: kind != b"C2PA")
-
-
 def without_hidden_metadata(data: bytes, fmt: str) -> bytes:
     """Return a JPEG, PNG or WebP file's bytes without the metadata exiv2 does not clean; other formats as given."""
     return _cut(data, fmt, jpeg=_kept_jpeg_segment,
