@@ -65,7 +65,7 @@ def unsanitisable(info: MediaInfo, path: Path) -> str | None:
             return f"{info.format} files cannot have their location removed without re-encoding them"
         if info.format not in MANIFEST_CONTAINERS and has_manifest(path.read_bytes()):
             return f"the Content Credentials inside a {info.format} file cannot be removed (they may hold its location)"
-        if info.format not in _STRIPPABLE_PHOTOS and (error := unreadable_metadata(info, path)):
+        if info.format not in _STRIPPABLE_PHOTOS and (error := _exiv2_complaint(path)):
             return f"its metadata cannot be read ({error}), so its location cannot be removed"
         return None
     if path.suffix.lower().lstrip(".") not in _MUXERS:
@@ -74,9 +74,15 @@ def unsanitisable(info: MediaInfo, path: Path) -> str | None:
 
 
 def unreadable_metadata(info: MediaInfo, path: Path) -> str | None:
-    """Return exiv2's reason for not parsing a photo's EXIF, XMP or IPTC, or None when it can."""
-    if info.kind != PHOTO or info.format not in _SANITISABLE_PHOTOS:
+    """Return exiv2's reason for not parsing the EXIF, XMP or IPTC of a photo whose metadata sanitising then drops
+    whole (JPEG, PNG, WebP), or None. (A TIFF it cannot parse is left out: ``unsanitisable`` says so.)"""
+    if info.kind != PHOTO or info.format not in _STRIPPABLE_PHOTOS:
         return None
+    return _exiv2_complaint(path)
+
+
+def _exiv2_complaint(path: Path) -> str | None:
+    """Return exiv2's first complaint reading a photo's EXIF, XMP and IPTC, or None when it reads them."""
     pyexiv2 = _exiv2()
     try:  # from the file: exiv2 reads the metadata only, not the pixels
         with pyexiv2.Image(str(path)) as img:
