@@ -38,7 +38,7 @@ from .photo.credit import splice_credit
 from .photo.crops import focus_pixel, lead_crops, ratio_crops
 from .photo.renditions import crop_picture, make_photo_renditions
 from .publish.body import Body
-from .publish.labels import KIND_KEYS, language_name, link_title
+from .publish.labels import kind_label, language_name, link_title
 from .publish.manifest import make_manifest, write_manifest
 from .publish.originals import ED_NOTE
 from .publish.packages import write_packages, zip_timestamp
@@ -271,7 +271,8 @@ def credit_files(ctx: BuildContext, media: list[BuiltMedia]) -> list[BuiltMedia]
                 except ValueError as exc:
                     raise BuildError(single_line(f"{path.name}: cannot embed the credit: {exc}")) from None
             elif rendition.content_type in ("video/mp4", "audio/mp4"):
-                credit = ctx.words("credit_line", kind=ctx.words(KIND_KEYS[built.info.kind]), credit=built.item.credit)
+                credit = ctx.words("credit_line", kind=kind_label(ctx.words, built.info.kind),
+                                   credit=built.item.credit) if built.item.credit else None
                 tag_mp4(ctx.ff, path, mp4_tags(built.item, ctx.story.headline, credit), ctx.story.language,
                         ctx.settings, rendition.duration)
             else:

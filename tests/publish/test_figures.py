@@ -12,7 +12,7 @@ from test_page import Elements
 
 from mediapack.model import PHOTO, BuiltMedia, MediaInfo, MediaItem
 from mediapack.publish.body import render_body
-from mediapack.publish.figures import rung_media, subtitles_language
+from mediapack.publish.figures import rung_media
 
 
 def two_photos_and_a_video():
@@ -105,4 +105,5 @@ def test_the_track_language_comes_from_the_file_name_else_the_story(subtitles: s
     story, media, _ = sample()
     video = media[1]
     built = replace(video, item=replace(video.item, subtitles=Path(subtitles)))
-    assert subtitles_language(replace(story, language="de"), built) == language
+    (track,) = Elements(render_body(replace(story, language="de"), [built], None).html).find("track")
+    assert track["srclang"] == language

@@ -14,7 +14,7 @@ from ..errors import single_line
 from ..i18n import Words, story_words
 from ..model import BuiltMedia, Story, lead_item_id
 from .figures import render_figure
-from .labels import KIND_KEYS
+from .labels import kind_label
 
 _PLACEMENT = re.compile(r"!\[\[([^\]\n]*)\]\][ \t]*")
 
@@ -104,7 +104,7 @@ def _join(blocks: list[tuple[str, bool]]) -> str:
 def _media_marker(built: BuiltMedia, words: Words) -> str:
     item = built.item
     said = " — ".join(single_line(t, None, keep_bidi=True) for t in (item.caption, item.credit or item.creator) if t)
-    kind = words(KIND_KEYS.get(built.info.kind, "media"))
+    kind = kind_label(words, built.info.kind)
     return f"[{words('credit_line', kind=kind, credit=said)}]" if said else f"[{kind}]"
 
 

@@ -7,10 +7,9 @@ from itertools import pairwise
 
 from markupsafe import Markup
 
-from ..i18n import Words, story_words
-from ..i18n import subtitles_language as file_language
+from ..i18n import Words, story_words, subtitles_language
 from ..model import PHOTO, VIDEO, BuiltMedia, Rendition, Story
-from .labels import KIND_KEYS, language_name
+from .labels import kind_label, language_name
 from .links import href_for
 from .templates import render
 
@@ -33,7 +32,7 @@ def render_figure(story: Story, built: BuiltMedia, base_url: str | None, words: 
                  "caption_auto": words.reads_other_way(item.caption or ""), "page_dir": words.direction,
                  "signed_by": next((r.signed_by for r in built.renditions if r.signed_by), None),
                  # "Photo: Gent Shkullaku/AFP", the credit isolated: a Latin credit keeps its place in a Persian line
-                 "credit_line": words.markup("credit_line", kind=words(KIND_KEYS.get(built.info.kind, "media")),
+                 "credit_line": words.markup("credit_line", kind=kind_label(words, built.info.kind),
                                              credit=Markup("<bdi>{}</bdi>").format(credit))}
     if built.info.kind == PHOTO:
         fig.update(_picture(built, lambda r: href_for(r.path, story.slug, base_url)))
@@ -84,6 +83,7 @@ def _player(story: Story, built: BuiltMedia, href) -> dict:
     poster = next((r for r in built.renditions if r.role == "poster" and r.content_type == "image/webp"),
                   None) or poster_of(built)
     captions = next((r for r in built.renditions if r.role == "captions"), None)
+    lang = subtitles_language(built.item.subtitles, story.language)  # the subtitle file's (x.fa.srt), else the story's
     top = playable[0] if playable else None
     # A browser that streams HLS natively takes the master; the others skip to the MP4s.
     streams = [r for r in built.renditions if r.role == "stream"]
@@ -96,8 +96,7 @@ def _player(story: Story, built: BuiltMedia, href) -> dict:
         "poster": href(poster) if poster else None,
         "width": top.width if top else None,
         "height": top.height if top else None,
-        "track": captions and {"src": href(captions), "srclang": (lang := subtitles_language(story, built)),
-                               "label": language_name(lang)},
+        "track": captions and {"src": href(captions), "srclang": lang, "label": language_name(lang)},
     }
 
 def rung_media(playable: Sequence[Rendition]) -> list[str | None]:
@@ -113,11 +112,6 @@ def rung_media(playable: Sequence[Rendition]) -> list[str | None]:
         wider = bool(higher.width and lower.width and higher.width > lower.width)
         queries.append(f"(min-width: {lower.width // 2 + 1}px)" if wider else None)
     return [*queries, None] if playable else []
-
-
-def subtitles_language(story: Story, built: BuiltMedia) -> str:
-    """Return the language of an item's subtitles: from its file name (ferry.fa.srt), else the story's."""
-    return file_language(built.item.subtitles, story.language)
 
 
 def poster_of(built: BuiltMedia) -> Rendition | None:

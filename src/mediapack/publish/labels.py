@@ -9,7 +9,12 @@ from ..i18n import Words, whole_seconds, words_for
 from ..messages import MESSAGES
 from ..model import AUDIO, PHOTO, VIDEO, Rendition
 
-KIND_KEYS = {PHOTO: "photo", VIDEO: "video", AUDIO: "audio"}  # the label of an item's kind, before its credit
+_KIND_KEYS = {PHOTO: "photo", VIDEO: "video", AUDIO: "audio"}
+
+
+def kind_label(words: Words, kind: str) -> str:
+    """Say an item's kind as its credit line starts ("Photo", "Vidéo", "عکس"; "Media" for another kind)."""
+    return words(_KIND_KEYS.get(kind, "media"))
 
 # Display names of the formats we write or accept, keyed by MIME type.
 FORMAT_NAMES = {

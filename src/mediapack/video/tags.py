@@ -21,10 +21,10 @@ _BITEXACT = ("-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bite
 def mp4_tags(item: MediaItem, title: str, credit_line: str | None) -> dict[str, str]:
     """Return the container tags for an item's MP4 and M4A renditions (empty values left out).
 
-    ``credit_line``: the credit as the page words it, in the story's language ("Video: Ann", "ویدیو: Ann").
+    ``credit_line``: the credit as the page words it, in the story's language ("Video: Ann", "ویدیو: Ann"), or None.
     """
     tags = {"title": title, "artist": item.creator, "copyright": item.copyright, "description": item.caption,
-            "comment": credit_line if item.credit else None}
+            "comment": credit_line}
     return {key: single_line(value, 2000, keep_bidi=True) for key, value in tags.items() if value}
 
 
