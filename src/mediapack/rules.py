@@ -95,7 +95,7 @@ def url_problem(url: str) -> str | None:
     if not parts.hostname:
         return "must name a host, like https://media.example.org/stories"
     try:  # a host in another script (médias.example.org) is checked as the DNS writes it
-        host = parts.hostname if parts.hostname.isascii() else parts.hostname.encode("idna").decode("ascii")
+        host = _ascii_host(parts.hostname)
     except UnicodeError:
         host = ""
     if not _HOSTNAME.fullmatch(host):
@@ -109,9 +109,13 @@ def ascii_url(url: str) -> str:
     """Write a usable http(s) URL as links and sitemaps need it: the host in IDNA (punycode), the path's other
     characters as UTF-8 percent escapes ("https://média.example.org/städte" -> "https://xn--mdia-bpa.example.org/st%C3%A4dte")."""
     parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = (host if host.isascii() else host.encode("idna").decode("ascii")) + (f":{parts.port}" if parts.port else "")
+    netloc = _ascii_host(parts.hostname or "") + (f":{parts.port}" if parts.port else "")
     return urlunsplit((parts.scheme, netloc, quote(parts.path, safe="/%:@!$&'()*+,;=-._~"), parts.query, parts.fragment))
+
+
+def _ascii_host(host: str) -> str:
+    """Write a host as the DNS does: IDNA (punycode) for one in another script; UnicodeError if it cannot be."""
+    return host if host.isascii() else host.encode("idna").decode("ascii")
 
 
 def uri_problem(uri: str) -> str | None:
